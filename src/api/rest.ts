@@ -1,0 +1,442 @@
+/**
+ * The REST API: Qdrant's paths, bodies and `{ result, status, time }` envelope over the local
+ * catalog. Every request is validated before it touches data; every error is answered with a
+ * stable code, an HTTP status and a message that says what to fix, and the server stays up.
+ */
+
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { HektorError, errorMessage, isHektorError } from '../base/errors.js';
+import { parsePointId, type PointId } from '../base/ids.js';
+import { LIMITS } from '../base/limits.js';
+import type { Catalog } from '../shard/catalog.js';
+import type { Collection, CollectionConfig, PayloadEdit, Target } from '../shard/collection.js';
+import type { ScoredRecord } from '../shard/local-shard.js';
+import type { PointWrite } from '../storage/ops.js';
+import { toFilter, toIds, toPayload, toSelector, toVector } from './convert.js';
+import type { NodeMetrics } from './metrics.js';
+import * as S from './schemas.js';
+
+/** What the REST layer needs from the node. */
+export interface RestDeps {
+  catalog: Catalog;
+  metrics: NodeMetrics;
+  logger: Logger;
+  version: string;
+  /** True while the node accepts traffic (false during shutdown). */
+  isReady: () => boolean;
+}
+
+/** The Qdrant REST API level this server implements (what Qdrant clients check). */
+export const QDRANT_API_VERSION = '1.18.0';
+
+interface Timed {
+  startNs: bigint;
+}
+
+const START = Symbol('start');
+
+function elapsedSeconds(request: FastifyRequest): number {
+  const timed = (request as unknown as Record<symbol, Timed | undefined>)[START];
+  return timed === undefined ? 0 : Number(process.hrtime.bigint() - timed.startNs) / 1e9;
+}
+
+function ok(request: FastifyRequest, result: unknown): { result: unknown; status: 'ok'; time: number } {
+  return { result, status: 'ok', time: elapsedSeconds(request) };
+}
+
+function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.length > 0 ? i.path.join('.') : 'body'}: ${i.message}`);
+  throw new HektorError('invalid_request', `invalid request: ${issues.join('; ')}`, { issues: parsed.error.issues.slice(0, 20) });
+}
+
+function waitParam(request: FastifyRequest): boolean {
+  const query = request.query as Record<string, string | undefined>;
+  const wait = query.wait;
+  if (wait === undefined) return false;
+  if (wait === 'true' || wait === '1' || wait === '') return true;
+  if (wait === 'false' || wait === '0') return false;
+  throw new HektorError('invalid_request', `query parameter wait must be true or false, got "${wait}"`);
+}
+
+function nameParam(request: FastifyRequest): string {
+  return (request.params as { name: string }).name;
+}
+
+function target(body: { points?: (number | string)[] | null | undefined; filter?: unknown }): Target {
+  const filter = toFilter(body.filter);
+  if (body.points !== undefined && body.points !== null) {
+    if (filter !== undefined) throw new HektorError('invalid_request', 'give either points or filter, not both');
+    return { ids: toIds(body.points) };
+  }
+  if (filter === undefined) throw new HektorError('invalid_request', 'name the points to change with "points" (a list of ids) or "filter"');
+  return { filter };
+}
+
+function scoredJson(r: ScoredRecord): Record<string, unknown> {
+  return { id: r.id, version: r.version, score: r.score, payload: r.payload, vector: r.vector };
+}
+
+/** Builds the Fastify app for a node (not yet listening). */
+export function buildRestApi(deps: RestDeps): FastifyInstance {
+  const { catalog, metrics } = deps;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: LIMITS.requestBodyBytesMax,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  let inFlight = 0;
+
+  app.addHook('onRequest', async (request) => {
+    (request as unknown as Record<symbol, Timed>)[START] = { startNs: process.hrtime.bigint() };
+    inFlight++;
+    if (inFlight > LIMITS.httpInFlightMax) throw new HektorError('too_many_requests', `more than ${LIMITS.httpInFlightMax} requests in flight; retry later`);
+    if (!deps.isReady() && !request.url.startsWith('/healthz') && !request.url.startsWith('/livez')) {
+      throw new HektorError('shutting_down', 'the node is shutting down; retry on another node');
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    inFlight--;
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.latency.observe({ method: request.method, route }, elapsedSeconds(request));
+  });
+
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const herr = toHektorError(error);
+    if (herr.code === 'internal' || herr.code === 'storage_error') {
+      deps.logger.error({ err: error, url: request.url }, 'request failed');
+    }
+    void reply.status(herr.httpStatus).send({
+      status: { error: herr.message, code: herr.code, ...(herr.details === undefined ? {} : { details: herr.details }) },
+      time: elapsedSeconds(request),
+    });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({
+      status: { error: `no endpoint ${request.method} ${request.url.split('?')[0] ?? ''}; see docs/api.md`, code: 'route_not_found' },
+      time: elapsedSeconds(request),
+    });
+  });
+
+  // ------------------------------------------------------------------ service
+  // Qdrant clients read `version` to check API compatibility: it names the Qdrant REST API level
+  // Hektor implements; Hektor's own release is `hektor_version`.
+  app.get('/', async () => ({ title: 'hektor - distributed vector database', version: QDRANT_API_VERSION, hektor_version: deps.version }));
+  app.get('/healthz', async () => 'healthz check passed');
+  app.get('/livez', async () => 'livez check passed');
+  app.get('/readyz', async (_request, reply) => {
+    if (!deps.isReady()) return reply.status(503).send('not ready');
+    return 'all shards are ready';
+  });
+  app.get('/metrics', async (_request, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(text);
+  });
+  app.get('/cluster', async (request) => ok(request, { status: 'disabled' }));
+
+  // ------------------------------------------------------------------ collections
+  app.get('/collections', async (request) => ok(request, { collections: catalog.list().map((c) => ({ name: c.name })) }));
+
+  app.get('/collections/:name', async (request) => ok(request, collectionInfo(catalog.get(nameParam(request)))));
+
+  app.get('/collections/:name/exists', async (request) => ok(request, { exists: catalog.has(nameParam(request)) }));
+
+  app.put('/collections/:name', async (request) => {
+    const body = parse(S.createCollectionBody, request.body);
+    const hnsw = { ...body.hnsw_config, ...body.vectors.hnsw_config };
+    const config: CollectionConfig = {
+      name: nameParam(request),
+      vectors: { size: body.vectors.size, distance: body.vectors.distance },
+      hnsw_config: { m: hnsw.m ?? 16, ef_construct: hnsw.ef_construct ?? 100 },
+      on_disk_payload: body.on_disk_payload ?? false,
+      shard_number: body.shard_number ?? 1,
+      replication_factor: body.replication_factor ?? 1,
+      write_consistency_factor: body.write_consistency_factor ?? 1,
+      payload_schema: {},
+      created_at_ms: Date.now(),
+    };
+    await catalog.create(config);
+    return ok(request, true);
+  });
+
+  app.delete('/collections/:name', async (request) => ok(request, await catalog.delete(nameParam(request))));
+
+  app.get('/collections/:name/cluster', async (request) => {
+    const c = catalog.get(nameParam(request));
+    return ok(request, {
+      peer_id: 0,
+      shard_count: c.shards.length,
+      local_shards: c.shards.map((s, i) => ({ shard_id: i, points_count: s.pointCount, state: 'Active' })),
+      remote_shards: [],
+      shard_transfers: [],
+    });
+  });
+
+  app.put('/collections/:name/index', async (request) => {
+    const c = catalog.get(nameParam(request));
+    const body = parse(S.createIndexBody, request.body);
+    const type = typeof body.field_schema === 'string' ? body.field_schema : body.field_schema.type;
+    const existing = c.config.payload_schema[body.field_name];
+    if (existing !== undefined && existing !== type) c.dropPayloadIndex(body.field_name);
+    if (existing !== type) c.createPayloadIndex(body.field_name, type);
+    await catalog.saveConfig(c);
+    return ok(request, { operation_id: 0, status: 'completed' });
+  });
+
+  app.delete('/collections/:name/index/:field', async (request) => {
+    const c = catalog.get(nameParam(request));
+    const field = (request.params as { field: string }).field;
+    if (c.config.payload_schema[field] === undefined) {
+      throw new HektorError('invalid_request', `collection "${c.name}" has no payload index on "${field}"`);
+    }
+    c.dropPayloadIndex(field);
+    await catalog.saveConfig(c);
+    return ok(request, { operation_id: 0, status: 'completed' });
+  });
+
+  // ------------------------------------------------------------------ points: writes
+  const acknowledge = async (request: FastifyRequest, write: Promise<{ seq: number }>) => {
+    if (waitParam(request)) {
+      const r = await write;
+      return ok(request, { operation_id: r.seq, status: 'completed' });
+    }
+    write.catch((e: unknown) => deps.logger.warn({ err: e }, 'write accepted with wait=false failed'));
+    return ok(request, { operation_id: 0, status: 'acknowledged' });
+  };
+
+  app.put('/collections/:name/points', async (request) => {
+    const c = catalog.get(nameParam(request));
+    const body = parse(S.upsertBody, request.body);
+    const points = 'points' in body ? body.points.map((p, i) => toPoint(c.config, p.id, p.vector, p.payload, `points[${i}]`)) : toBatch(c.config, body.batch);
+    waitParam(request);
+    return acknowledge(request, c.upsert(points));
+  });
+
+  app.post('/collections/:name/points/delete', async (request) => {
+    const c = catalog.get(nameParam(request));
+    const t = target(parse(S.selectorBody, request.body));
+    waitParam(request);
+    return acknowledge(request, c.delete(t));
+  });
+
+  const payloadEdit = (edit: (body: z.infer<typeof S.setPayloadBody>) => PayloadEdit) => async (request: FastifyRequest) => {
+    const c = catalog.get(nameParam(request));
+    const body = parse(S.setPayloadBody, request.body);
+    waitParam(request);
+    return acknowledge(request, c.editPayload(target(body), edit(body)));
+  };
+  app.post(
+    '/collections/:name/points/payload',
+    payloadEdit((b) => {
+      const payload = toPayload(b.payload, 'payload') ?? {};
+      return b.key === undefined || b.key === null ? { type: 'set_payload', payload } : { type: 'set_payload', payload, key: b.key };
+    }),
+  );
+  app.put('/collections/:name/points/payload', payloadEdit((b) => ({ type: 'overwrite_payload', payload: toPayload(b.payload, 'payload') ?? {} })));
+  app.post('/collections/:name/points/payload/delete', async (request) => {
+    const c = catalog.get(nameParam(request));
+    const body = parse(S.deletePayloadBody, request.body);
+    waitParam(request);
+    return acknowledge(request, c.editPayload(target(body), { type: 'delete_payload', keys: body.keys }));
+  });
+  app.post('/collections/:name/points/payload/clear', async (request) => {
+    const c = catalog.get(nameParam(request));
+    const body = parse(S.selectorBody, request.body);
+    waitParam(request);
+    return acknowledge(request, c.editPayload(target(body), { type: 'clear_payload' }));
+  });
+
+  // ------------------------------------------------------------------ points: reads
+  app.post('/collections/:name/points', async (request) => {
+    const c = catalog.get(nameParam(request));
+    const body = parse(S.retrieveBody, request.body);
+    return ok(request, c.retrieve(toIds(body.ids), toSelector(body.with_payload, true), body.with_vector ?? false));
+  });
+
+  app.get('/collections/:name/points/:id', async (request) => {
+    const c = catalog.get(nameParam(request));
+    const rawId = (request.params as { id: string }).id;
+    const id = parsePointId(/^\d+$/.test(rawId) ? Number(rawId) : rawId);
+    const [record] = c.retrieve([id], true, true);
+    if (record === undefined) throw new HektorError('point_not_found', `no point with id ${JSON.stringify(id)} in collection "${c.name}"`);
+    return ok(request, record);
+  });
+
+  const runSearch = (c: Collection, body: z.infer<typeof S.searchBody>, where: string): ScoredRecord[] => {
+    const vector = toVector(body.vector, c.config, `${where}vector`);
+    return searchCollection(c, vector, body, metrics);
+  };
+
+  app.post('/collections/:name/points/search', async (request) => {
+    const c = catalog.get(nameParam(request));
+    const body = parse(S.searchBody, request.body);
+    return ok(request, runSearch(c, body, '').map(scoredJson));
+  });
+
+  app.post('/collections/:name/points/search/batch', async (request) => {
+    const c = catalog.get(nameParam(request));
+    const body = parse(S.searchBatchBody, request.body);
+    return ok(request, body.searches.map((s, i) => runSearch(c, s, `searches[${i}].`).map(scoredJson)));
+  });
+
+  const runQuery = (c: Collection, body: z.infer<typeof S.queryBody>, where: string): { points: Record<string, unknown>[] } => {
+    const limit = body.limit ?? 10;
+    if (body.query === undefined || body.query === null) {
+      const page = c.scroll({
+        limit: limit + (body.offset ?? 0),
+        ...(body.filter === undefined ? {} : { filter: toFilter(body.filter) }),
+        withPayload: toSelector(body.with_payload, false),
+        withVector: body.with_vector ?? false,
+      } as Parameters<Collection['scroll']>[0]);
+      return { points: page.points.slice(body.offset ?? 0).map((p) => ({ ...p, version: 0, score: 0 })) };
+    }
+    const vector = queryVector(c, body.query, `${where}query`);
+    return { points: searchCollection(c, vector, { ...body, limit }, metrics).map(scoredJson) };
+  };
+
+  app.post('/collections/:name/points/query', async (request) => {
+    const c = catalog.get(nameParam(request));
+    return ok(request, runQuery(c, parse(S.queryBody, request.body), ''));
+  });
+
+  app.post('/collections/:name/points/query/batch', async (request) => {
+    const c = catalog.get(nameParam(request));
+    const body = parse(S.queryBatchBody, request.body);
+    return ok(request, body.searches.map((s, i) => runQuery(c, s, `searches[${i}].`)));
+  });
+
+  app.post('/collections/:name/points/scroll', async (request) => {
+    const c = catalog.get(nameParam(request));
+    const body = parse(S.scrollBody, request.body) ?? {};
+    const filter = toFilter(body.filter);
+    const offset = body.offset === undefined || body.offset === null ? undefined : parsePointId(body.offset);
+    const page = c.scroll({
+      limit: body.limit ?? 10,
+      ...(offset === undefined ? {} : { offset }),
+      ...(filter === undefined ? {} : { filter }),
+      withPayload: toSelector(body.with_payload, true),
+      withVector: body.with_vector ?? false,
+    });
+    return ok(request, { points: page.points, next_page_offset: page.nextOffset });
+  });
+
+  app.post('/collections/:name/points/count', async (request) => {
+    const c = catalog.get(nameParam(request));
+    const body = parse(S.countBody, request.body) ?? {};
+    return ok(request, { count: c.count(toFilter(body.filter)) });
+  });
+
+  return app;
+}
+
+function toHektorError(error: unknown): HektorError {
+  if (isHektorError(error)) return error;
+  const fe = error as { statusCode?: number; code?: string; message?: string };
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new HektorError('payload_too_large', `request body exceeds ${LIMITS.requestBodyBytesMax} bytes; split it into smaller requests`);
+  }
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new HektorError('invalid_request', 'send the body as application/json');
+  }
+  if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return new HektorError('invalid_json', 'the body is empty but the content type is application/json; send a JSON object');
+  }
+  if (error instanceof SyntaxError || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return new HektorError('invalid_json', `the body is not valid JSON: ${errorMessage(error)}`);
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new HektorError('invalid_request', errorMessage(error));
+  }
+  return new HektorError('internal', `internal error: ${errorMessage(error)}`, undefined, { cause: error });
+}
+
+function toPoint(config: CollectionConfig, rawId: number | string, rawVector: unknown, payload: Record<string, unknown> | null | undefined, where: string): PointWrite {
+  return { id: parsePointId(rawId), vector: toVector(rawVector, config, `${where}.vector`), payload: toPayload(payload, `${where}.payload`) };
+}
+
+function toBatch(
+  config: CollectionConfig,
+  batch: { ids: (number | string)[]; vectors: unknown[]; payloads?: (Record<string, unknown> | null | undefined)[] | null | undefined },
+): PointWrite[] {
+  if (batch.vectors.length !== batch.ids.length) {
+    throw new HektorError('invalid_request', `batch has ${batch.ids.length} ids but ${batch.vectors.length} vectors; they must match`);
+  }
+  if (batch.payloads !== undefined && batch.payloads !== null && batch.payloads.length !== batch.ids.length) {
+    throw new HektorError('invalid_request', `batch has ${batch.ids.length} ids but ${batch.payloads.length} payloads; they must match`);
+  }
+  return batch.ids.map((id, i) => toPoint(config, id, batch.vectors[i], batch.payloads?.[i], `batch[${i}]`));
+}
+
+function queryVector(c: Collection, query: unknown, where: string): Float32Array {
+  let q = query;
+  if (typeof q === 'object' && q !== null && !Array.isArray(q) && 'nearest' in q) q = (q as { nearest: unknown }).nearest;
+  if (typeof q === 'number' || typeof q === 'string') {
+    const id: PointId = parsePointId(q);
+    const [record] = c.retrieve([id], false, true);
+    if (record?.vector === undefined || record.vector === null) {
+      throw new HektorError('point_not_found', `${where}: no point with id ${JSON.stringify(id)} to take the query vector from`);
+    }
+    return toVector(record.vector, c.config, where);
+  }
+  return toVector(q, c.config, where);
+}
+
+function searchCollection(
+  c: Collection,
+  vector: Float32Array,
+  body: {
+    limit: number;
+    offset?: number | null | undefined;
+    filter?: unknown;
+    params?: { hnsw_ef?: number | null | undefined; exact?: boolean | null | undefined } | null | undefined;
+    with_payload?: boolean | string[] | { include: string[] } | { exclude: string[] } | null | undefined;
+    with_vector?: boolean | null | undefined;
+    score_threshold?: number | null | undefined;
+  },
+  metrics: NodeMetrics,
+): ScoredRecord[] {
+  const filter = toFilter(body.filter);
+  const ef = body.params?.hnsw_ef ?? undefined;
+  const hits = c.search({
+    vector,
+    limit: body.limit,
+    offset: body.offset ?? 0,
+    ...(filter === undefined ? {} : { filter }),
+    ...(ef === undefined ? {} : { ef }),
+    exact: body.params?.exact ?? false,
+    ...(body.score_threshold === undefined || body.score_threshold === null ? {} : { scoreThreshold: body.score_threshold }),
+    withPayload: toSelector(body.with_payload, false),
+    withVector: body.with_vector ?? false,
+  });
+  for (const s of c.shards) metrics.searchPaths.inc({ path: s.lastSearchPath });
+  return hits;
+}
+
+function collectionInfo(c: Collection): Record<string, unknown> {
+  const config = c.config;
+  return {
+    status: 'green',
+    optimizer_status: 'ok',
+    points_count: c.pointCount,
+    indexed_vectors_count: c.indexedVectorCount,
+    segments_count: c.shards.length,
+    config: {
+      params: {
+        vectors: { size: config.vectors.size, distance: config.vectors.distance },
+        shard_number: config.shard_number,
+        replication_factor: config.replication_factor,
+        write_consistency_factor: config.write_consistency_factor,
+        on_disk_payload: config.on_disk_payload,
+      },
+      hnsw_config: { m: config.hnsw_config.m, ef_construct: config.hnsw_config.ef_construct, full_scan_threshold: 10000 },
+      optimizer_config: {},
+      wal_config: {},
+    },
+    payload_schema: c.payloadSchemaInfo(),
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * A collection on this node: its configuration and its local shards. Writes are routed to the
+ * shard that owns each id (hash routing); reads fan out to every shard and merge by score then
+ * id (searches) or by id (scroll), so that results do not depend on the shard count.
+ */
+
+import { HektorError } from '../base/errors.js';
+import { comparePointIds, type PointId } from '../base/ids.js';
+import type { Distance, Filter, Payload, PayloadIndexType } from '../index/types.js';
+import { shardOf } from '../sharding/hash.js';
+import type { PointWrite } from '../storage/ops.js';
+import { LocalShard, sortScored, type PointRecord, type ScoredRecord, type ShardSearch, type WriteResult } from './local-shard.js';
+import type { PayloadSelector } from './payload.js';
+
+/** A collection's durable configuration (snake_case, as in the REST API and config.json). */
+export interface CollectionConfig {
+  name: string;
+  vectors: { size: number; distance: Distance };
+  hnsw_config: { m: number; ef_construct: number };
+  on_disk_payload: boolean;
+  shard_number: number;
+  replication_factor: number;
+  write_consistency_factor: number;
+  payload_schema: Record<string, PayloadIndexType>;
+  created_at_ms: number;
+}
+
+/** A search over the whole collection. */
+export interface CollectionSearch extends Omit<ShardSearch, 'top'> {
+  limit: number;
+  offset: number;
+}
+
+/** Which points a write targets. */
+export type Target = { ids: PointId[] } | { filter: Filter };
+
+/** A payload edit applied to a set of points. */
+export type PayloadEdit =
+  | { type: 'set_payload'; payload: Payload; key?: string }
+  | { type: 'overwrite_payload'; payload: Payload }
+  | { type: 'delete_payload'; keys: string[] }
+  | { type: 'clear_payload' };
+
+/** One collection with its local shards. */
+export class Collection {
+  readonly config: CollectionConfig;
+  readonly shards: readonly LocalShard[];
+
+  /** Wraps opened shards (see Catalog for opening from disk). */
+  constructor(config: CollectionConfig, shards: LocalShard[]) {
+    this.config = config;
+    this.shards = shards;
+  }
+
+  /** The collection's name. */
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Live points over all shards. */
+  get pointCount(): number {
+    return this.shards.reduce((n, s) => n + s.pointCount, 0);
+  }
+
+  /** Vectors held by the shards' vector indexes. */
+  get indexedVectorCount(): number {
+    return this.shards.reduce((n, s) => n + s.indexedVectorCount, 0);
+  }
+
+  private shardFor(id: PointId): LocalShard {
+    const shard = this.shards[shardOf(id, this.shards.length)];
+    if (shard === undefined) throw new HektorError('internal', 'shard routing out of range');
+    return shard;
+  }
+
+  private groupIds(ids: readonly PointId[]): Map<LocalShard, PointId[]> {
+    const groups = new Map<LocalShard, PointId[]>();
+    for (const id of ids) {
+      const shard = this.shardFor(id);
+      const list = groups.get(shard);
+      if (list === undefined) groups.set(shard, [id]);
+      else list.push(id);
+    }
+    return groups;
+  }
+
+  /** Inserts or replaces points; resolves when every shard has made them durable. */
+  async upsert(points: PointWrite[]): Promise<WriteResult> {
+    const groups = new Map<LocalShard, PointWrite[]>();
+    for (const p of points) {
+      const shard = this.shardFor(p.id);
+      const list = groups.get(shard);
+      if (list === undefined) groups.set(shard, [p]);
+      else list.push(p);
+    }
+    const results = await Promise.all([...groups].map(([shard, list]) => shard.write({ type: 'upsert', points: list })));
+    return maxSeq(results);
+  }
+
+  /** Deletes points by ids or filter. */
+  async delete(target: Target): Promise<WriteResult> {
+    if ('filter' in target) {
+      return maxSeq(await Promise.all(this.shards.map((s) => s.write({ type: 'delete', target }))));
+    }
+    const groups = this.groupIds(target.ids);
+    return maxSeq(await Promise.all([...groups].map(([shard, ids]) => shard.write({ type: 'delete', target: { ids } }))));
+  }
+
+  /** Applies a payload edit to points by ids or filter. Missing ids fail with point_not_found. */
+  async editPayload(target: Target, edit: PayloadEdit): Promise<WriteResult> {
+    if ('filter' in target) {
+      return maxSeq(await Promise.all(this.shards.map((s) => s.write({ ...edit, target }))));
+    }
+    const missing = target.ids.find((id) => !this.shardFor(id).has(id));
+    if (missing !== undefined) {
+      throw new HektorError('point_not_found', `no point with id ${JSON.stringify(missing)} exists; upsert it first`, { id: missing });
+    }
+    const groups = this.groupIds(target.ids);
+    return maxSeq(await Promise.all([...groups].map(([shard, ids]) => shard.write({ ...edit, target: { ids } }))));
+  }
+
+  /** Points by id, in the order asked, skipping missing ids. */
+  retrieve(ids: readonly PointId[], withPayload: PayloadSelector, withVector: boolean): PointRecord[] {
+    const found = new Map<PointId, PointRecord>();
+    for (const [shard, list] of this.groupIds(ids)) {
+      for (const r of shard.retrieve(list, withPayload, withVector)) found.set(r.id, r);
+    }
+    const out: PointRecord[] = [];
+    const seen = new Set<PointId>();
+    for (const id of ids) {
+      const r = found.get(id);
+      if (r !== undefined && !seen.has(id)) {
+        out.push(r);
+        seen.add(id);
+      }
+    }
+    return out;
+  }
+
+  /** Nearest points, best first, ties by id; offset and limit applied after merging shards. */
+  search(request: CollectionSearch): ScoredRecord[] {
+    const top = request.limit + request.offset;
+    const merged: ScoredRecord[] = [];
+    for (const shard of this.shards) merged.push(...shard.search({ ...request, top }));
+    const sorted = this.shards.length === 1 ? merged : sortScored(this.config.vectors.distance, merged);
+    return sorted.slice(request.offset, top);
+  }
+
+  /** Points in id order from `offset`, with the id the next page starts at. */
+  scroll(request: { offset?: PointId; limit: number; filter?: Filter; withPayload: PayloadSelector; withVector: boolean }): {
+    points: PointRecord[];
+    nextOffset: PointId | null;
+  } {
+    const ask = { ...request, limit: request.limit + 1 };
+    const merged: PointRecord[] = [];
+    for (const shard of this.shards) merged.push(...shard.scroll(ask).points);
+    merged.sort((a, b) => comparePointIds(a.id, b.id));
+    const next = merged[request.limit];
+    return { points: merged.slice(0, request.limit), nextOffset: next === undefined ? null : next.id };
+  }
+
+  /** Exact count of points matching the filter. */
+  count(filter: Filter | undefined): number {
+    return this.shards.reduce((n, s) => n + s.count(filter), 0);
+  }
+
+  /** Creates a payload index on every shard and records it in the schema. */
+  createPayloadIndex(field: string, type: PayloadIndexType): void {
+    for (const shard of this.shards) shard.createPayloadIndex(field, type);
+    this.config.payload_schema[field] = type;
+  }
+
+  /** Drops a payload index. */
+  dropPayloadIndex(field: string): void {
+    for (const shard of this.shards) shard.dropPayloadIndex(field);
+    delete this.config.payload_schema[field];
+  }
+
+  /** Per-field payload index sizes summed over shards. */
+  payloadSchemaInfo(): Record<string, { data_type: PayloadIndexType; points: number }> {
+    const out: Record<string, { data_type: PayloadIndexType; points: number }> = {};
+    for (const [field, type] of Object.entries(this.config.payload_schema)) {
+      let points = 0;
+      for (const shard of this.shards) points += shard.payloadIndexInfo()[field]?.points ?? 0;
+      out[field] = { data_type: type, points };
+    }
+    return out;
+  }
+
+  /** Closes every shard (queued writes finish first). */
+  async close(): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.close()));
+  }
+}
+
+function maxSeq(results: readonly WriteResult[]): WriteResult {
+  return { seq: results.reduce((m, r) => Math.max(m, r.seq), 0) };
+}

@@ -1,0 +1,560 @@
+/**
+ * A local shard replica: the durable ShardStore plus the in-memory state that serves reads (the
+ * vector index, payloads, payload indexes, id <-> slot maps). Writes go through one queue per
+ * shard; each turn of the writer stages a group of operations against the current state, commits
+ * their log entries and point changes in one durable transaction, and only then applies them to
+ * memory and acknowledges them (group commit). A failed commit changes nothing.
+ *
+ * The shard knows nothing of collections, routing, Raft or RPC (Qdrant's segment/shard split).
+ */
+
+import { assert, unreachable } from '../base/assert.js';
+import { HektorError } from '../base/errors.js';
+import { comparePointIds, pointIdKey, type PointId } from '../base/ids.js';
+import { LIMITS } from '../base/limits.js';
+import { compileFilter } from '../index/filter.js';
+import { HnswIndex } from '../index/hnsw-index.js';
+import { PayloadIndexes } from '../index/payload-index.js';
+import { planSearch } from '../index/planner.js';
+import type { Distance, Filter, Payload, PayloadIndexType } from '../index/types.js';
+import type { LogEntry, PointWrite, ShardOp } from '../storage/ops.js';
+import { ShardStore, type PointChange, type StoredPoint } from '../storage/shard-store.js';
+import { deletePayloadKeys, selectPayload, setPayload, type PayloadSelector } from './payload.js';
+
+/** The part of a collection's config a shard needs. */
+export interface ShardConfig {
+  dim: number;
+  distance: Distance;
+  hnswM: number;
+  hnswEfConstruct: number;
+  onDiskPayload: boolean;
+}
+
+/** Which points a write targets: explicit ids, or every point matching a filter. */
+export type PointSelector = { ids: PointId[] } | { filter: Filter };
+
+/** A write as clients ask for it; filters are resolved to ids when it is staged. */
+export type ShardWrite =
+  | { type: 'upsert'; points: PointWrite[] }
+  | { type: 'delete'; target: PointSelector }
+  | { type: 'set_payload'; target: PointSelector; payload: Payload; key?: string }
+  | { type: 'overwrite_payload'; target: PointSelector; payload: Payload }
+  | { type: 'delete_payload'; target: PointSelector; keys: string[] }
+  | { type: 'clear_payload'; target: PointSelector };
+
+/** Result of an acknowledged write. */
+export interface WriteResult {
+  /** Sequence number of the log entry, or the current last seq when the write changed nothing. */
+  seq: number;
+}
+
+/** A point as returned by reads. */
+export interface PointRecord {
+  id: PointId;
+  payload: Payload | null;
+  vector: number[] | null;
+}
+
+/** A point as returned by searches. */
+export interface ScoredRecord extends PointRecord {
+  score: number;
+  version: number;
+}
+
+/** A search inside one shard. */
+export interface ShardSearch {
+  vector: Float32Array;
+  /** Results wanted: the caller's limit + offset (offset is applied after merging shards). */
+  top: number;
+  filter?: Filter;
+  ef?: number;
+  exact?: boolean;
+  scoreThreshold?: number;
+  withPayload: PayloadSelector;
+  withVector: boolean;
+}
+
+/** What the planner did, for metrics and tests. */
+export type SearchPath = string;
+
+interface PendingWrite {
+  write: ShardWrite;
+  resolve: (result: WriteResult) => void;
+  reject: (error: unknown) => void;
+}
+
+interface MemoryPoint {
+  slot: number;
+  version: number;
+}
+
+/** One shard replica on this node. */
+export class LocalShard {
+  readonly config: ShardConfig;
+  private readonly store: ShardStore;
+  private readonly index: HnswIndex;
+  private readonly payloadIndexes = new PayloadIndexes();
+  private readonly points = new Map<string, MemoryPoint>();
+  private readonly slotIds: (PointId | undefined)[] = [];
+  private readonly slotPayloads: (Payload | null | undefined)[] = [];
+  private readonly freeSlots: number[] = [];
+  private nextSlot = 0;
+  private readonly queue: PendingWrite[] = [];
+  private writerRunning = false;
+  private closed = false;
+  private idle: Promise<void> = Promise.resolve();
+  /** Path of the planner used by the last search (observability and tests). */
+  lastSearchPath: SearchPath = 'none';
+
+  private constructor(store: ShardStore, config: ShardConfig) {
+    this.store = store;
+    this.config = config;
+    this.index = new HnswIndex({ dim: config.dim, distance: config.distance, m: config.hnswM, efConstruct: config.hnswEfConstruct });
+  }
+
+  /** Opens the shard stored in `dir`, rebuilding its in-memory state from the durable store. */
+  static open(dir: string, config: ShardConfig, payloadIndexSchema: Readonly<Record<string, PayloadIndexType>>): LocalShard {
+    const shard = new LocalShard(ShardStore.open(dir), config);
+    for (const [field, type] of Object.entries(payloadIndexSchema)) shard.payloadIndexes.createIndex(field, type);
+    let maxSlot = -1;
+    shard.store.forEachPoint((p) => {
+      shard.installPoint(p);
+      maxSlot = Math.max(maxSlot, p.slot);
+    });
+    shard.nextSlot = maxSlot + 1;
+    for (let slot = 0; slot < shard.nextSlot; slot++) {
+      if (shard.slotIds[slot] === undefined) shard.freeSlots.push(slot);
+    }
+    return shard;
+  }
+
+  /** Number of live points. */
+  get pointCount(): number {
+    return this.points.size;
+  }
+
+  /** Vectors in the vector index. */
+  get indexedVectorCount(): number {
+    return this.index.count;
+  }
+
+  /** Highest applied log seq. */
+  get lastSeq(): number {
+    return this.store.meta.lastSeq;
+  }
+
+  /** Log entries from `seq` on (for replication and tests). */
+  entriesFrom(seq: number): Generator<LogEntry> {
+    return this.store.entriesFrom(seq);
+  }
+
+  /** Payload indexes with their sizes. */
+  payloadIndexInfo(): Record<string, { type: PayloadIndexType; points: number }> {
+    return this.payloadIndexes.list();
+  }
+
+  /** Creates a payload index on `field` and fills it from the existing points. */
+  createPayloadIndex(field: string, type: PayloadIndexType): void {
+    this.payloadIndexes.createIndex(field, type);
+    for (const [slot, payload] of this.livePayloads()) this.payloadIndexes.add(slot, payload, field);
+  }
+
+  /** Drops the payload index on `field`. */
+  dropPayloadIndex(field: string): void {
+    this.payloadIndexes.dropIndex(field);
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** Queues a write; resolves once it is durable and visible, rejects if it was refused. */
+  write(write: ShardWrite): Promise<WriteResult> {
+    if (this.closed) return Promise.reject(new HektorError('shutting_down', 'the shard is closing; retry on another node or after restart'));
+    if (this.queue.length >= LIMITS.writeQueueOpsMax) {
+      return Promise.reject(new HektorError('too_many_requests', `the shard's write queue is full (${LIMITS.writeQueueOpsMax} operations); retry later`));
+    }
+    return new Promise<WriteResult>((resolve, reject) => {
+      this.queue.push({ write, resolve, reject });
+      if (!this.writerRunning) this.idle = this.runWriter();
+    });
+  }
+
+  private async runWriter(): Promise<void> {
+    this.writerRunning = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.takeGroup();
+        await this.commitGroup(group);
+      }
+    } finally {
+      this.writerRunning = false;
+    }
+  }
+
+  /** Takes the next group: up to the limit, cut before a filter-targeted write so it sees earlier writes applied. */
+  private takeGroup(): PendingWrite[] {
+    const group: PendingWrite[] = [];
+    while (this.queue.length > 0 && group.length < LIMITS.writeGroupOpsMax) {
+      const next = this.queue[0];
+      assert(next !== undefined);
+      if (group.length > 0 && 'target' in next.write && 'filter' in next.write.target) break;
+      group.push(next);
+      this.queue.shift();
+    }
+    return group;
+  }
+
+  private async commitGroup(group: PendingWrite[]): Promise<void> {
+    const stage = new Stage(this);
+    const accepted: { pending: PendingWrite; seq: number }[] = [];
+    const entries: LogEntry[] = [];
+    for (const pending of group) {
+      try {
+        const op = stage.apply(pending.write);
+        if (op === null) {
+          pending.resolve({ seq: this.lastSeq + entries.length });
+          continue;
+        }
+        const seq = this.lastSeq + entries.length + 1;
+        stage.stamp(op, seq);
+        entries.push({ seq, epoch: this.store.meta.lastEpoch, op });
+        accepted.push({ pending, seq });
+      } catch (e: unknown) {
+        stage.rollbackLast();
+        pending.reject(e);
+      }
+    }
+    if (entries.length === 0) return;
+    try {
+      await this.store.commit(entries, stage.changes());
+    } catch (e: unknown) {
+      stage.releaseSlots();
+      for (const a of accepted) a.pending.reject(e);
+      return;
+    }
+    for (const change of stage.changes()) this.applyChange(change);
+    for (const a of accepted) a.pending.resolve({ seq: a.seq });
+  }
+
+  private applyChange(change: PointChange): void {
+    const key = pointIdKey(change.id);
+    const existing = this.points.get(key);
+    if (existing !== undefined) {
+      const oldPayload = this.payloadOf(existing.slot);
+      this.payloadIndexes.remove(existing.slot, oldPayload);
+      if (change.point === null || change.point.slot !== existing.slot) {
+        this.index.remove(existing.slot);
+        this.slotIds[existing.slot] = undefined;
+        this.slotPayloads[existing.slot] = undefined;
+        this.points.delete(key);
+        this.freeSlots.push(existing.slot);
+      }
+    }
+    if (change.point !== null) this.installPoint(change.point);
+  }
+
+  private installPoint(p: StoredPoint): void {
+    this.points.set(pointIdKey(p.id), { slot: p.slot, version: p.version });
+    this.slotIds[p.slot] = p.id;
+    if (!this.config.onDiskPayload) this.slotPayloads[p.slot] = p.payload;
+    if (this.index.vector(p.slot) === undefined || !sameVector(this.index.vector(p.slot), p.vector)) {
+      this.index.upsert(p.slot, p.vector);
+    }
+    this.payloadIndexes.add(p.slot, p.payload);
+  }
+
+  /** Allocates a slot for a new point (the stage gives it back if the commit fails). */
+  allocateSlot(): number {
+    return this.freeSlots.pop() ?? this.nextSlot++;
+  }
+
+  /** Returns a slot allocated for a write that was not committed. */
+  releaseSlot(slot: number): void {
+    if (slot === this.nextSlot - 1) this.nextSlot--;
+    else this.freeSlots.push(slot);
+  }
+
+  /** The stored state of a point as the writer stages against it. */
+  storedPoint(id: PointId): StoredPoint | undefined {
+    const mem = this.points.get(pointIdKey(id));
+    if (mem === undefined) return undefined;
+    const vector = this.index.vector(mem.slot);
+    assert(vector !== undefined, 'live point without a vector');
+    return { id, slot: mem.slot, version: mem.version, vector, payload: this.payloadOf(mem.slot) };
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** The payload of a live slot. */
+  private payloadOf(slot: number): Payload | null {
+    if (!this.config.onDiskPayload) return this.slotPayloads[slot] ?? null;
+    const id = this.slotIds[slot];
+    if (id === undefined) return null;
+    return this.store.getPoint(id)?.payload ?? null;
+  }
+
+  private *livePayloads(): Generator<[number, Payload | null]> {
+    for (const mem of this.points.values()) yield [mem.slot, this.payloadOf(mem.slot)];
+  }
+
+  private record(slot: number, withPayload: PayloadSelector, withVector: boolean): PointRecord {
+    const id = this.slotIds[slot];
+    assert(id !== undefined, 'record of a free slot');
+    const vector = withVector ? this.index.vector(slot) : undefined;
+    return {
+      id,
+      payload: selectPayload(this.payloadOf(slot), withPayload),
+      vector: vector === undefined ? null : Array.from(vector),
+    };
+  }
+
+  /** Points by id, in the order asked, skipping missing ones. */
+  retrieve(ids: readonly PointId[], withPayload: PayloadSelector, withVector: boolean): PointRecord[] {
+    const out: PointRecord[] = [];
+    for (const id of ids) {
+      const mem = this.points.get(pointIdKey(id));
+      if (mem !== undefined) out.push(this.record(mem.slot, withPayload, withVector));
+    }
+    return out;
+  }
+
+  /** True if the point exists. */
+  has(id: PointId): boolean {
+    return this.points.has(pointIdKey(id));
+  }
+
+  private slotPredicate(filter: Filter | undefined): ((slot: number) => boolean) | undefined {
+    if (filter === undefined) return undefined;
+    const matches = compileFilter(filter);
+    return (slot: number) => {
+      const id = this.slotIds[slot];
+      return id !== undefined && matches(id, this.payloadOf(slot));
+    };
+  }
+
+  /** Top results of a search in this shard, best first, ties by id. */
+  search(request: ShardSearch): ScoredRecord[] {
+    const accept = this.slotPredicate(request.filter);
+    const candidates = request.filter === undefined ? undefined : this.candidateSlots(request.filter);
+    const plan = planSearch({
+      index: this.index,
+      query: request.vector,
+      k: request.top,
+      ...(request.ef === undefined ? {} : { ef: request.ef }),
+      exact: request.exact === true,
+      ...(accept === undefined ? {} : { accept }),
+      ...(candidates === undefined ? {} : { candidates }),
+    });
+    this.lastSearchPath = plan.path;
+    const out: ScoredRecord[] = [];
+    for (const hit of plan.hits) {
+      if (request.scoreThreshold !== undefined && !passesThreshold(this.config.distance, hit.score, request.scoreThreshold)) continue;
+      const record = this.record(hit.slot, request.withPayload, request.withVector);
+      const mem = this.points.get(pointIdKey(record.id));
+      out.push({ ...record, score: hit.score, version: mem?.version ?? 0 });
+    }
+    return sortScored(this.config.distance, out);
+  }
+
+  private candidateSlots(filter: Filter): Set<number> | undefined {
+    return this.payloadIndexes.candidates(filter);
+  }
+
+  /** Points in id order from `offset` (inclusive), up to `limit`, with the id to continue from. */
+  scroll(request: { offset?: PointId; limit: number; filter?: Filter; withPayload: PayloadSelector; withVector: boolean }): {
+    points: PointRecord[];
+    nextOffset: PointId | null;
+  } {
+    const accept = this.slotPredicate(request.filter);
+    const points: PointRecord[] = [];
+    for (const id of this.store.idsFrom(request.offset)) {
+      const mem = this.points.get(pointIdKey(id));
+      if (mem === undefined) continue;
+      if (accept !== undefined && !accept(mem.slot)) continue;
+      if (points.length === request.limit) return { points, nextOffset: id };
+      points.push(this.record(mem.slot, request.withPayload, request.withVector));
+    }
+    return { points, nextOffset: null };
+  }
+
+  /** Number of points matching the filter (all points without one). */
+  count(filter: Filter | undefined): number {
+    if (filter === undefined) return this.points.size;
+    return this.matchingSlots(filter).length;
+  }
+
+  /** Ids of every point matching the filter, in id order. */
+  matchingIds(filter: Filter): PointId[] {
+    return this.matchingSlots(filter)
+      .map((slot) => this.slotIds[slot])
+      .filter((id): id is PointId => id !== undefined)
+      .sort(comparePointIds);
+  }
+
+  private matchingSlots(filter: Filter): number[] {
+    const accept = this.slotPredicate(filter);
+    assert(accept !== undefined);
+    const candidates = this.candidateSlots(filter);
+    const out: number[] = [];
+    if (candidates !== undefined) {
+      for (const slot of candidates) if (accept(slot)) out.push(slot);
+    } else {
+      for (const mem of this.points.values()) if (accept(mem.slot)) out.push(mem.slot);
+    }
+    return out;
+  }
+
+  /** Waits for queued writes, then closes the store. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.idle;
+    this.index.close();
+    await this.store.close();
+  }
+}
+
+function sameVector(a: Float32Array | undefined, b: Float32Array): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** True if `score` is at least as good as `threshold` for the distance. */
+export function passesThreshold(distance: Distance, score: number, threshold: number): boolean {
+  return distance === 'Euclid' ? score <= threshold : score >= threshold;
+}
+
+/** Sorts results best first, ties by id (the deterministic merge order of DESIGN.md §5). */
+export function sortScored<T extends { score: number; id: PointId }>(distance: Distance, hits: T[]): T[] {
+  const sign = distance === 'Euclid' ? 1 : -1;
+  return hits.sort((a, b) => (a.score !== b.score ? sign * (a.score - b.score) : comparePointIds(a.id, b.id)));
+}
+
+/**
+ * A group of writes being staged: an overlay of point changes over the shard's current state,
+ * so that later writes in the group see earlier ones.
+ */
+class Stage {
+  private readonly shard: LocalShard;
+  private readonly overlay = new Map<string, PointChange>();
+  private readonly allocated: number[] = [];
+  private undo: { overlay: Map<string, PointChange>; allocated: number } | undefined;
+
+  constructor(shard: LocalShard) {
+    this.shard = shard;
+  }
+
+  private current(id: PointId): StoredPoint | undefined {
+    const staged = this.overlay.get(pointIdKey(id));
+    if (staged !== undefined) return staged.point ?? undefined;
+    return this.shard.storedPoint(id);
+  }
+
+  private put(id: PointId, point: StoredPoint | null): void {
+    this.overlay.set(pointIdKey(id), { id, point });
+  }
+
+  /** Stages one write and returns its resolved log operation, or null if it changes nothing. */
+  apply(write: ShardWrite): ShardOp | null {
+    this.undo = { overlay: new Map(this.overlay), allocated: this.allocated.length };
+    switch (write.type) {
+      case 'upsert':
+        for (const p of write.points) {
+          const existing = this.current(p.id);
+          const slot = existing?.slot ?? this.allocate();
+          this.put(p.id, { id: p.id, slot, version: 0, vector: p.vector, payload: p.payload });
+        }
+        return write.points.length === 0 ? null : { type: 'upsert', points: write.points };
+      case 'delete': {
+        const ids = this.resolve(write.target, false);
+        for (const id of ids) this.put(id, null);
+        return ids.length === 0 ? null : { type: 'delete', ids };
+      }
+      case 'set_payload': {
+        const ids = this.resolve(write.target, true);
+        this.editPayloads(ids, (old) => setPayload(old, write.payload, write.key));
+        return ids.length === 0 ? null : { type: 'set_payload', ids, payload: write.payload, ...(write.key === undefined ? {} : { key: write.key }) };
+      }
+      case 'overwrite_payload': {
+        const ids = this.resolve(write.target, true);
+        this.editPayloads(ids, () => structuredClone(write.payload));
+        return ids.length === 0 ? null : { type: 'overwrite_payload', ids, payload: write.payload };
+      }
+      case 'delete_payload': {
+        const ids = this.resolve(write.target, true);
+        this.editPayloads(ids, (old) => deletePayloadKeys(old, write.keys));
+        return ids.length === 0 ? null : { type: 'delete_payload', ids, keys: write.keys };
+      }
+      case 'clear_payload': {
+        const ids = this.resolve(write.target, true);
+        this.editPayloads(ids, () => null);
+        return ids.length === 0 ? null : { type: 'clear_payload', ids };
+      }
+      default:
+        return unreachable(write);
+    }
+  }
+
+  /** Sets the version of every point the op touched to its seq. */
+  stamp(op: ShardOp, seq: number): void {
+    const ids = op.type === 'upsert' ? op.points.map((p) => p.id) : op.ids;
+    for (const id of ids) {
+      const change = this.overlay.get(pointIdKey(id));
+      if (change?.point) change.point.version = seq;
+    }
+  }
+
+  /** Undoes the effects of the last apply (it threw). */
+  rollbackLast(): void {
+    if (this.undo === undefined) return;
+    this.overlay.clear();
+    for (const [k, v] of this.undo.overlay) this.overlay.set(k, v);
+    while (this.allocated.length > this.undo.allocated) {
+      const slot = this.allocated.pop();
+      if (slot !== undefined) this.shard.releaseSlot(slot);
+    }
+  }
+
+  /** Returns every slot this stage allocated (the commit failed). */
+  releaseSlots(): void {
+    while (this.allocated.length > 0) {
+      const slot = this.allocated.pop();
+      if (slot !== undefined) this.shard.releaseSlot(slot);
+    }
+  }
+
+  /** The staged changes, one per point. */
+  changes(): PointChange[] {
+    return [...this.overlay.values()];
+  }
+
+  private allocate(): number {
+    const slot = this.shard.allocateSlot();
+    this.allocated.push(slot);
+    return slot;
+  }
+
+  private resolve(target: PointSelector, mustExist: boolean): PointId[] {
+    if ('filter' in target) return this.shard.matchingIds(target.filter);
+    const ids: PointId[] = [];
+    const seen = new Set<string>();
+    for (const id of target.ids) {
+      const key = pointIdKey(id);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (this.current(id) === undefined) {
+        if (mustExist) throw new HektorError('point_not_found', `no point with id ${JSON.stringify(id)} exists; upsert it first`, { id });
+        continue;
+      }
+      ids.push(id);
+    }
+    return ids;
+  }
+
+  private editPayloads(ids: readonly PointId[], edit: (old: Payload | null) => Payload | null): void {
+    for (const id of ids) {
+      const existing = this.current(id);
+      assert(existing !== undefined, 'payload edit of a missing point');
+      this.put(id, { ...existing, payload: edit(existing.payload) });
+    }
+  }
+}
