@@ -327,7 +327,7 @@ export class LocalShard {
     const matches = compileFilter(filter);
     return (slot: number) => {
       const id = this.slotIds[slot];
-      return id !== undefined && matches(id, this.payloadOf(slot));
+      return id !== undefined && matches(id, this.payloadOf(slot) ?? EMPTY_PAYLOAD);
     };
   }
 
@@ -411,6 +411,8 @@ export class LocalShard {
     await this.store.close();
   }
 }
+
+const EMPTY_PAYLOAD: Payload = Object.freeze({}) as Payload;
 
 function sameVector(a: Float32Array | undefined, b: Float32Array): boolean {
   if (a === undefined || a.length !== b.length) return false;

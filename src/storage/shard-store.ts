@@ -97,6 +97,23 @@ function decodeEntry(raw: EncodedEntry): LogEntry {
   return { seq: raw.seq, epoch: raw.epoch, op: { type: 'upsert', points } };
 }
 
+/**
+ * lmdb-js rejects a failed commit with a generic error whose `commitError` is a second, rejected
+ * promise holding the cause (for example ENOSPC/EIO on a full disk). That promise must be
+ * consumed, or the process dies of an unhandled rejection.
+ */
+async function commitErrorMessage(e: unknown): Promise<string> {
+  const inner = (e as { commitError?: unknown }).commitError;
+  if (inner instanceof Promise) {
+    try {
+      await inner;
+    } catch (cause: unknown) {
+      return `${errorMessage(e)}: ${errorMessage(cause)}`;
+    }
+  }
+  return errorMessage(e);
+}
+
 /** Metadata a shard keeps beside its data. */
 export interface ShardMeta {
   /** Highest seq whose entry is committed (and therefore applied) in this store. */
@@ -130,6 +147,9 @@ export class ShardStore {
         path: dir,
         maxDbs: 8,
         compression: false,
+        // The shard does its own group commit; lmdb-js's event-turn batching would add an
+        // internal commit promise that rejects unobserved when a commit fails (disk full).
+        eventTurnBatching: false,
         ...(options.encryptionKey === undefined ? {} : { encryptionKey: options.encryptionKey }),
       });
       return new ShardStore(root);
@@ -175,18 +195,21 @@ export class ShardStore {
     }
     const nextMeta: ShardMeta = { ...this.metaValue, lastSeq: last.seq, lastEpoch: last.epoch };
     try {
-      await this.root.transaction(() => {
-        for (const entry of entries) this.log.put(entry.seq, encodeEntry(entry));
+      const transaction = this.root.transaction(() => {
+        // Synchronous writes inside the transaction callback: the async put() variants each
+        // return a promise that rejects on a failed commit and would go unhandled.
+        for (const entry of entries) this.log.putSync(entry.seq, encodeEntry(entry));
         for (const change of changes) {
           const key = encodePointKey(change.id);
-          if (change.point === null) this.points.remove(key);
-          else this.points.put(key, encodeRecord(change.point));
+          if (change.point === null) this.points.removeSync(key);
+          else this.points.putSync(key, encodeRecord(change.point));
         }
-        this.metaDb.put('meta', nextMeta);
+        this.metaDb.putSync('meta', nextMeta);
       });
+      await transaction;
       await this.root.flushed;
     } catch (e: unknown) {
-      throw new HektorError('storage_error', `shard store commit failed: ${errorMessage(e)}`, undefined, { cause: e });
+      throw new HektorError('storage_error', `shard store commit failed: ${await commitErrorMessage(e)}`, undefined, { cause: e });
     }
     this.metaValue = nextMeta;
   }
@@ -204,8 +227,8 @@ export class ShardStore {
     if (upTo <= this.metaValue.firstLogSeq) return;
     const nextMeta: ShardMeta = { ...this.metaValue, firstLogSeq: upTo };
     await this.root.transaction(() => {
-      for (const key of this.log.getKeys({ start: this.metaValue.firstLogSeq, end: upTo })) this.log.remove(key);
-      this.metaDb.put('meta', nextMeta);
+      for (const key of this.log.getKeys({ start: this.metaValue.firstLogSeq, end: upTo })) this.log.removeSync(key);
+      this.metaDb.putSync('meta', nextMeta);
     });
     this.metaValue = nextMeta;
   }
