@@ -5,7 +5,7 @@
  *   npm run sim -- --seeds N [--from S] [--nodes K] run N seeds; exit 1 on the first violation
  *
  * Without --nodes, runs alternate between 3 and 5 nodes. --bug NAME turns on a deliberate core
- * bug (doubleCountVotes, grantVoteToStaleLog, commitPreviousTermByQuorum) to see the checkers fire.
+ * bug (doubleCountVotes, grantVoteToStaleLog, commitPreviousTermByQuorum, skipReadConfirmation) to see the checkers fire.
  */
 
 import type { RaftTestHooks } from '../../src/consensus/raft.js';
@@ -32,7 +32,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
       case '--from': args.from = number; i++; break;
       case '--nodes': args.nodes = number; i++; break;
       case '--bug':
-        if (value !== 'doubleCountVotes' && value !== 'grantVoteToStaleLog' && value !== 'commitPreviousTermByQuorum') usage(`unknown bug ${value}`);
+        if (value !== 'doubleCountVotes' && value !== 'grantVoteToStaleLog' && value !== 'commitPreviousTermByQuorum' && value !== 'skipReadConfirmation') usage(`unknown bug ${value}`);
         args.bug = value;
         i++;
         break;

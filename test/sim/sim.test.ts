@@ -39,7 +39,7 @@ test('simulation: the workload exercises snapshots, membership changes, transfer
 /** Runs seeds until the first failure; returns its violation text. */
 function firstViolation(hooks: Parameters<typeof runSimulation>[0]['testHooks'], seedsMax: number): string | undefined {
   for (let seed = 1; seed <= seedsMax; seed++) {
-    const result = runSimulation({ seed, nodeCount: 5, ...(hooks === undefined ? {} : { testHooks: hooks }) });
+    const result = runSimulation({ seed, nodeCount: seed % 2 === 0 ? 3 : 5, ...(hooks === undefined ? {} : { testHooks: hooks }) });
     if (!result.ok) return `seed ${seed}: ${result.violation}`;
   }
   return undefined;
@@ -55,4 +55,10 @@ test('checkers can fail: a core that skips the §5.4.1 up-to-date check loses co
   const violation = firstViolation({ grantVoteToStaleLog: true }, 200);
   assert.ok(violation !== undefined, 'the injected stale-vote bug went unnoticed');
   assert.match(violation, /leader completeness|committed entry changed|diverged|log matching/);
+});
+
+test('checkers can fail: a leader that serves ReadIndex without a quorum round returns stale reads', () => {
+  const violation = firstViolation({ skipReadConfirmation: true }, 500);
+  assert.ok(violation !== undefined, 'the injected stale-read bug went unnoticed');
+  assert.match(violation, /stale read/);
 });
