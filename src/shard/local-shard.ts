@@ -15,7 +15,7 @@ import { LIMITS } from '../base/limits.js';
 import { compileFilter } from '../index/filter.js';
 import { HnswIndex } from '../index/hnsw-index.js';
 import { PayloadIndexes } from '../index/payload-index.js';
-import { planSearch } from '../index/planner.js';
+import { exactCandidatesMax, planSearch, type SearchPath } from '../index/planner.js';
 import type { Distance, Filter, Payload, PayloadIndexType } from '../index/types.js';
 import type { LogEntry, PointWrite, ShardOp } from '../storage/ops.js';
 import { ShardStore, type PointChange, type StoredPoint } from '../storage/shard-store.js';
@@ -74,8 +74,6 @@ export interface ShardSearch {
   withVector: boolean;
 }
 
-/** What the planner did, for metrics and tests. */
-export type SearchPath = string;
 
 interface PendingWrite {
   write: ShardWrite;
@@ -93,7 +91,7 @@ export class LocalShard {
   readonly config: ShardConfig;
   private readonly store: ShardStore;
   private readonly index: HnswIndex;
-  private readonly payloadIndexes = new PayloadIndexes();
+  private payloadIndexes = new PayloadIndexes();
   private readonly points = new Map<string, MemoryPoint>();
   private readonly slotIds: (PointId | undefined)[] = [];
   private readonly slotPayloads: (Payload | null | undefined)[] = [];
@@ -104,7 +102,7 @@ export class LocalShard {
   private closed = false;
   private idle: Promise<void> = Promise.resolve();
   /** Path of the planner used by the last search (observability and tests). */
-  lastSearchPath: SearchPath = 'none';
+  lastSearchPath: SearchPath | 'none' = 'none';
 
   private constructor(store: ShardStore, config: ShardConfig) {
     this.store = store;
@@ -150,13 +148,17 @@ export class LocalShard {
 
   /** Payload indexes with their sizes. */
   payloadIndexInfo(): Record<string, { type: PayloadIndexType; points: number }> {
-    return this.payloadIndexes.list();
+    return Object.fromEntries(this.payloadIndexes.list());
   }
 
   /** Creates a payload index on `field` and fills it from the existing points. */
   createPayloadIndex(field: string, type: PayloadIndexType): void {
-    this.payloadIndexes.createIndex(field, type);
-    for (const [slot, payload] of this.livePayloads()) this.payloadIndexes.add(slot, payload, field);
+    // Rebuilt whole: PayloadIndexes.add indexes every indexed field of a payload at once.
+    const rebuilt = new PayloadIndexes();
+    for (const [f, info] of this.payloadIndexes.list()) rebuilt.createIndex(f, info.type);
+    rebuilt.createIndex(field, type);
+    for (const [slot, payload] of this.livePayloads()) rebuilt.add(slot, payload ?? EMPTY_PAYLOAD);
+    this.payloadIndexes = rebuilt;
   }
 
   /** Drops the payload index on `field`. */
@@ -240,7 +242,7 @@ export class LocalShard {
     const existing = this.points.get(key);
     if (existing !== undefined) {
       const oldPayload = this.payloadOf(existing.slot);
-      this.payloadIndexes.remove(existing.slot, oldPayload);
+      this.payloadIndexes.remove(existing.slot, oldPayload ?? EMPTY_PAYLOAD);
       if (change.point === null || change.point.slot !== existing.slot) {
         this.index.remove(existing.slot);
         this.slotIds[existing.slot] = undefined;
@@ -259,7 +261,7 @@ export class LocalShard {
     if (this.index.vector(p.slot) === undefined || !sameVector(this.index.vector(p.slot), p.vector)) {
       this.index.upsert(p.slot, p.vector);
     }
-    this.payloadIndexes.add(p.slot, p.payload);
+    this.payloadIndexes.add(p.slot, p.payload ?? EMPTY_PAYLOAD);
   }
 
   /** Allocates a slot for a new point (the stage gives it back if the commit fails). */
@@ -334,7 +336,8 @@ export class LocalShard {
   /** Top results of a search in this shard, best first, ties by id. */
   search(request: ShardSearch): ScoredRecord[] {
     const accept = this.slotPredicate(request.filter);
-    const candidates = request.filter === undefined ? undefined : this.candidateSlots(request.filter);
+    // Candidate sets larger than the planner would scan exactly are not worth building.
+    const candidates = request.filter === undefined ? undefined : this.payloadIndexes.candidates(request.filter, exactCandidatesMax(this.index.count));
     const plan = planSearch({
       index: this.index,
       query: request.vector,
@@ -412,7 +415,7 @@ export class LocalShard {
   }
 }
 
-const EMPTY_PAYLOAD: Payload = Object.freeze({}) as Payload;
+const EMPTY_PAYLOAD: Payload = Object.freeze({});
 
 function sameVector(a: Float32Array | undefined, b: Float32Array): boolean {
   if (a === undefined || a.length !== b.length) return false;

@@ -1,0 +1,46 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { ClusterClient as _hektor_cluster_v1_ClusterClient, ClusterDefinition as _hektor_cluster_v1_ClusterDefinition } from './hektor/cluster/v1/Cluster.js';
+import type { HeartbeatReply as _hektor_cluster_v1_HeartbeatReply, HeartbeatReply__Output as _hektor_cluster_v1_HeartbeatReply__Output } from './hektor/cluster/v1/HeartbeatReply.js';
+import type { HeartbeatRequest as _hektor_cluster_v1_HeartbeatRequest, HeartbeatRequest__Output as _hektor_cluster_v1_HeartbeatRequest__Output } from './hektor/cluster/v1/HeartbeatRequest.js';
+import type { JoinReply as _hektor_cluster_v1_JoinReply, JoinReply__Output as _hektor_cluster_v1_JoinReply__Output } from './hektor/cluster/v1/JoinReply.js';
+import type { JoinRequest as _hektor_cluster_v1_JoinRequest, JoinRequest__Output as _hektor_cluster_v1_JoinRequest__Output } from './hektor/cluster/v1/JoinRequest.js';
+import type { LeaveReply as _hektor_cluster_v1_LeaveReply, LeaveReply__Output as _hektor_cluster_v1_LeaveReply__Output } from './hektor/cluster/v1/LeaveReply.js';
+import type { LeaveRequest as _hektor_cluster_v1_LeaveRequest, LeaveRequest__Output as _hektor_cluster_v1_LeaveRequest__Output } from './hektor/cluster/v1/LeaveRequest.js';
+import type { ProposeReply as _hektor_cluster_v1_ProposeReply, ProposeReply__Output as _hektor_cluster_v1_ProposeReply__Output } from './hektor/cluster/v1/ProposeReply.js';
+import type { ProposeRequest as _hektor_cluster_v1_ProposeRequest, ProposeRequest__Output as _hektor_cluster_v1_ProposeRequest__Output } from './hektor/cluster/v1/ProposeRequest.js';
+import type { RaftAck as _hektor_cluster_v1_RaftAck, RaftAck__Output as _hektor_cluster_v1_RaftAck__Output } from './hektor/cluster/v1/RaftAck.js';
+import type { RaftBatch as _hektor_cluster_v1_RaftBatch, RaftBatch__Output as _hektor_cluster_v1_RaftBatch__Output } from './hektor/cluster/v1/RaftBatch.js';
+import type { ReadMetadataReply as _hektor_cluster_v1_ReadMetadataReply, ReadMetadataReply__Output as _hektor_cluster_v1_ReadMetadataReply__Output } from './hektor/cluster/v1/ReadMetadataReply.js';
+import type { ReadMetadataRequest as _hektor_cluster_v1_ReadMetadataRequest, ReadMetadataRequest__Output as _hektor_cluster_v1_ReadMetadataRequest__Output } from './hektor/cluster/v1/ReadMetadataRequest.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  hektor: {
+    cluster: {
+      v1: {
+        /**
+         * The metadata plane: Raft transport, health, membership and metadata access.
+         */
+        Cluster: SubtypeConstructor<typeof grpc.Client, _hektor_cluster_v1_ClusterClient> & { service: _hektor_cluster_v1_ClusterDefinition }
+        HeartbeatReply: MessageTypeDefinition<_hektor_cluster_v1_HeartbeatReply, _hektor_cluster_v1_HeartbeatReply__Output>
+        HeartbeatRequest: MessageTypeDefinition<_hektor_cluster_v1_HeartbeatRequest, _hektor_cluster_v1_HeartbeatRequest__Output>
+        JoinReply: MessageTypeDefinition<_hektor_cluster_v1_JoinReply, _hektor_cluster_v1_JoinReply__Output>
+        JoinRequest: MessageTypeDefinition<_hektor_cluster_v1_JoinRequest, _hektor_cluster_v1_JoinRequest__Output>
+        LeaveReply: MessageTypeDefinition<_hektor_cluster_v1_LeaveReply, _hektor_cluster_v1_LeaveReply__Output>
+        LeaveRequest: MessageTypeDefinition<_hektor_cluster_v1_LeaveRequest, _hektor_cluster_v1_LeaveRequest__Output>
+        ProposeReply: MessageTypeDefinition<_hektor_cluster_v1_ProposeReply, _hektor_cluster_v1_ProposeReply__Output>
+        ProposeRequest: MessageTypeDefinition<_hektor_cluster_v1_ProposeRequest, _hektor_cluster_v1_ProposeRequest__Output>
+        RaftAck: MessageTypeDefinition<_hektor_cluster_v1_RaftAck, _hektor_cluster_v1_RaftAck__Output>
+        RaftBatch: MessageTypeDefinition<_hektor_cluster_v1_RaftBatch, _hektor_cluster_v1_RaftBatch__Output>
+        ReadMetadataReply: MessageTypeDefinition<_hektor_cluster_v1_ReadMetadataReply, _hektor_cluster_v1_ReadMetadataReply__Output>
+        ReadMetadataRequest: MessageTypeDefinition<_hektor_cluster_v1_ReadMetadataRequest, _hektor_cluster_v1_ReadMetadataRequest__Output>
+      }
+    }
+  }
+}
+

@@ -1,0 +1,10 @@
+// Original file: proto/hektor/api/v1/points.proto
+
+
+export interface DeleteCollectionRequest {
+  'name'?: (string);
+}
+
+export interface DeleteCollectionRequest__Output {
+  'name': (string);
+}
