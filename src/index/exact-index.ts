@@ -40,6 +40,11 @@ export class ExactIndex implements VectorIndex {
     return this.arena.count;
   }
 
+  /** One past the highest slot ever stored: live slots lie below it (the planner samples them). */
+  get slotEnd(): number {
+    return this.arena.slotEnd;
+  }
+
   /** Inserts or replaces the vector at `slot`. */
   upsert(slot: number, vector: Float32Array): void {
     this.assertOpen();

@@ -114,6 +114,11 @@ export class HnswIndex implements VectorIndex {
     return this.arena.count;
   }
 
+  /** One past the highest slot ever stored: live slots lie below it (the planner samples them). */
+  get slotEnd(): number {
+    return this.arena.slotEnd;
+  }
+
   /** Elements the graph can hold before it is resized. */
   get capacity(): number {
     return this.open().getMaxElements();

@@ -5,7 +5,7 @@ import { ExactIndex } from './exact-index.js';
 import { HnswIndex } from './hnsw-index.js';
 import { compileFilter, parseFilter } from './filter.js';
 import { PayloadIndexes } from './payload-index.js';
-import { exactCandidatesMax, planSearch, type SearchPath } from './planner.js';
+import { exactCandidatesMax, planSearch, sampleMatches, type SearchPath } from './planner.js';
 import { bruteForceTopK, clusteredVectors, recallOf } from './testing.js';
 import type { Payload, SlotHit } from './types.js';
 import type { IndexSearchOptions, VectorIndex } from './vector-index.js';
@@ -113,16 +113,25 @@ test('planner: exact requests and small collections are scanned exactly; unfilte
   small.close();
 });
 
-test('planner: a low estimated selectivity widens the beam, capped', () => {
+test('planner: a low estimated selectivity widens the beam; a sample stands in for a missing estimate', () => {
   const { index, queries } = getFixture();
   const query = queries[11]!;
   const accept = (slot: number): boolean => slot % 4 === 0;
   const wide = planSearch({ index, query, k: 10, ef: 64, accept, estimatedMatches: N / 4 });
   assert.equal(wide.path, 'hnsw');
   assert.equal(wide.ef, 128, 'selectivity 1/4 doubles ef');
-  const capped = planSearch({ index, query, k: 10, ef: 64, accept, estimatedMatches: N / 9 });
-  assert.equal(capped.ef, 192);
-  assert.equal(planSearch({ index, query, k: 10, ef: 64, accept }).ef, 64, 'no estimate, no change');
+  assert.equal(planSearch({ index, query, k: 10, ef: 64, accept, estimatedMatches: N / 5 }).ef, Math.ceil(64 * Math.sqrt(5)));
+  const sampled = sampleMatches(index, accept);
+  assert.ok(sampled !== undefined && Math.abs(sampled - N / 4) < N / 12, `sampled estimate ${sampled}`);
+  assert.equal(sampleMatches(index, accept), sampled, 'sampling is deterministic');
+  const planned = planSearch({ index, query, k: 10, ef: 64, accept });
+  assert.equal(planned.path, 'hnsw');
+  assert.equal(planned.estimatedMatches, sampled);
+  assert.ok((planned.ef ?? 0) > 64, 'the sampled selectivity widens the beam');
+  const rare = planSearch({ index, query, k: 10, ef: 64, accept: (slot) => slot % 1000 === 0 });
+  assert.equal(rare.path, 'exact_filtered', 'a sample that finds few matches picks the exact filtered scan');
+  assert.equal(rare.hits.length, 10);
+  assert.ok(exactCandidatesMax(1_000_000) < 0.03 * 1_000_000 && exactCandidatesMax(50_000) === 5000);
 });
 
 /** An index whose graph search loses results, to exercise the planner's fallback. */
