@@ -36,6 +36,16 @@ test('simulation: the workload exercises snapshots, membership changes, transfer
   assert.ok(snapshots > 0 && configChanges > 0 && transfers > 0 && reads > 0, JSON.stringify({ snapshots, configChanges, transfers, reads }));
 });
 
+test('simulation: servers that start outside the cluster are added as learners, caught up and promoted', () => {
+  let promoted = 0;
+  for (let seed = 3; seed <= 60; seed += 3) {
+    const result = runSimulation({ seed, nodeCount: 5 });
+    if (!result.ok) assert.fail(formatFailure(result, 5));
+    if (result.stats.finalConfig.voters.some((v) => v === 'n3' || v === 'n4')) promoted++;
+  }
+  assert.ok(promoted > 0, 'no joiner ever became a voter');
+});
+
 /** Runs seeds until the first failure; returns its violation text. */
 function firstViolation(hooks: Parameters<typeof runSimulation>[0]['testHooks'], seedsMax: number): string | undefined {
   for (let seed = 1; seed <= seedsMax; seed++) {

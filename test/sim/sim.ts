@@ -70,6 +70,8 @@ export interface SimStats {
   readonly leaderRecoveryTicks: readonly number[];
   /** Ticks from healing to a proposal applied on every member. */
   readonly healToConvergedTicks: number;
+  /** The leader's config when the run converged. */
+  readonly finalConfig: ConfigState;
 }
 
 /** The result of one run. */
@@ -192,9 +194,15 @@ class Simulation {
     this.membershipChanges = options.membershipChanges ?? true;
     this.traceLength = options.traceLength ?? 60;
     const ids = Array.from({ length: options.nodeCount }, (_, i) => `n${i}`);
-    const bootstrap: ConfigState = { voters: ids, learners: [] };
+    // One seed in three (with membership changes and 5+ nodes) starts with three voters; the
+    // others begin with empty storage outside the cluster and must be added, caught up (entries
+    // or a snapshot) and promoted like a newly provisioned server.
+    const joiners = this.membershipChanges && ids.length >= 5 && options.seed % 3 === 0;
+    const bootstrap: ConfigState = { voters: joiners ? ids.slice(0, 3) : ids, learners: [] };
+    const outside: ConfigState = { voters: [], learners: [] };
     for (const [i, id] of ids.entries()) {
-      const node = new SimNode(i, id, new MemoryStorage(bootstrap), bootstrap);
+      const initial = bootstrap.voters.includes(id) ? bootstrap : outside;
+      const node = new SimNode(i, id, new MemoryStorage(initial), initial);
       this.nodes.push(node);
       this.startNode(node);
       this.queue.push(this.rng.int(TICK_MS), { kind: 'tick', node: i });
@@ -223,6 +231,7 @@ class Simulation {
       crashes: this.crashes, snapshotsInstalled: this.snapshotsInstalled, configChanges: this.configChanges,
       transfers: this.transfers, events: this.events, leaderRecoveryTicks: this.leaderRecoveryTicks,
       healToConvergedTicks: Math.round(((this.convergedAtMs ?? this.nowMs) - this.healedAtMs) / TICK_MS),
+      finalConfig: this.currentLeader()?.raft?.status().config ?? { voters: [], learners: [] },
     };
   }
 
