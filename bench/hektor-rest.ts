@@ -1,0 +1,170 @@
+/**
+ * The Hektor side of the bench: create the collection, upsert over REST, and time searches from
+ * one or several concurrent keep-alive clients.
+ */
+
+import { rowArray, type Dataset } from './datasets.js';
+import { recallAt, type GroundTruth } from './ground-truth.js';
+import { HNSW_PARAMS, type SearchMeasurement } from './raw-hnswlib.js';
+import { sendOk, type RestClient } from './rest-client.js';
+import { nowMs, ownCpuMs, processCpuMs, quantile } from './stats.js';
+
+/** Name of the bench collection. */
+export const COLLECTION = 'bench';
+
+/** Creates the bench collection with the baseline's graph parameters, replacing an old one. */
+export async function createCollection(client: RestClient, dataset: Dataset): Promise<void> {
+  await client.send('DELETE', `/collections/${COLLECTION}`);
+  const body = {
+    vectors: { size: dataset.dim, distance: dataset.distance },
+    hnsw_config: { m: HNSW_PARAMS.m, ef_construct: HNSW_PARAMS.efConstruct },
+  };
+  await sendOk(client, 'PUT', `/collections/${COLLECTION}`, JSON.stringify(body));
+}
+
+/** Per-row JSON text of a matrix, made once so that no timed loop pays for client-side serialisation. */
+export function vectorJson(matrix: Float32Array, dim: number, count: number): string[] {
+  const out = new Array<string>(count);
+  for (let i = 0; i < count; i++) out[i] = JSON.stringify(rowArray(matrix, dim, i));
+  return out;
+}
+
+/** Result of an upsert run. */
+export interface IngestMeasurement {
+  /** Points sent. */
+  points: number;
+  /** Points per second over the time spent in requests. */
+  pointsPerSecond: number;
+  /** Median batch latency, in milliseconds. */
+  p50Ms: number;
+  /** 99th-percentile batch latency, in milliseconds. */
+  p99Ms: number;
+  /** Wall time including client-side body building, in seconds. */
+  wallSeconds: number;
+}
+
+/**
+ * Upserts base points [0, count) in batches with `wait=true`, one request at a time. Each body
+ * is built before its request's timer starts: the figure is Hektor's (and the transport's) cost,
+ * not the client's JSON building.
+ */
+export async function upsertAll(client: RestClient, dataset: Dataset, batchSize: number, count = dataset.baseCount): Promise<IngestMeasurement> {
+  const latenciesMs: number[] = [];
+  let requestMs = 0;
+  const wallStartMs = nowMs();
+  for (let start = 0; start < count; start += batchSize) {
+    const end = Math.min(count, start + batchSize);
+    const parts = new Array<string>(end - start);
+    for (let i = start; i < end; i++) parts[i - start] = `{"id":${i},"vector":${JSON.stringify(rowArray(dataset.base, dataset.dim, i))}}`;
+    const body = `{"points":[${parts.join(',')}]}`;
+    const startMs = nowMs();
+    await sendOk(client, 'PUT', `/collections/${COLLECTION}/points?wait=true`, body);
+    const ms = nowMs() - startMs;
+    latenciesMs.push(ms);
+    requestMs += ms;
+  }
+  return {
+    points: count,
+    pointsPerSecond: count / (requestMs / 1000),
+    p50Ms: quantile(latenciesMs, 0.5),
+    p99Ms: quantile(latenciesMs, 0.99),
+    wallSeconds: (nowMs() - wallStartMs) / 1000,
+  };
+}
+
+/** A search hit as Hektor returns it. */
+interface ScoredPoint {
+  id: number | string;
+  score: number;
+}
+
+/** Ids of a search reply; throws on anything but a 2xx with a `result` array. */
+function hitIds(status: number, text: string): number[] {
+  if (status !== 200) throw new Error(`search → ${status}: ${text.slice(0, 500)}`);
+  const parsed = JSON.parse(text) as { result?: unknown };
+  if (!Array.isArray(parsed.result)) throw new Error(`search reply without a result array: ${text.slice(0, 200)}`);
+  return (parsed.result as ScoredPoint[]).map((hit) => Number(hit.id));
+}
+
+/** Requests used to warm the server (JIT, caches, sockets) before timing. */
+const WARMUP_REQUESTS = 200;
+
+/**
+ * QPS, latency and recall@10 of `POST /points/search` at `ef` from `concurrency` clients that
+ * each send their next query as soon as the previous reply is parsed (closed loop). The query's
+ * JSON text is prepared in advance; the reply is parsed inside the timing. Whole passes over the
+ * query set repeat until `minSeconds` have passed.
+ */
+export async function measureRestSearch(
+  client: RestClient,
+  dataset: Dataset,
+  truth: GroundTruth,
+  queryJson: readonly string[],
+  ef: number,
+  concurrency: number,
+  minSeconds: number,
+  serverPid: number,
+): Promise<SearchMeasurement> {
+  const path = `/collections/${COLLECTION}/points/search`;
+  const body = (q: number) => `{"vector":${queryJson[q]!},"limit":10,"params":{"hnsw_ef":${ef}}}`;
+  await runClosedLoop(concurrency, Math.min(WARMUP_REQUESTS, dataset.queryCount), async (q) => {
+    const reply = await client.send('POST', path, body(q));
+    hitIds(reply.status, reply.text);
+  });
+  const firstPass = new Array<number[]>(dataset.queryCount);
+  const latenciesMs: number[] = [];
+  let timedMs = 0;
+  let passes = 0;
+  const serverCpuStartMs = processCpuMs(serverPid);
+  const clientCpuStartMs = ownCpuMs();
+  while (passes === 0 || timedMs < minSeconds * 1000) {
+    const pass = passes;
+    const passStartMs = nowMs();
+    await runClosedLoop(concurrency, dataset.queryCount, async (q) => {
+      const startMs = nowMs();
+      const reply = await client.send('POST', path, body(q));
+      const ids = hitIds(reply.status, reply.text);
+      latenciesMs.push(nowMs() - startMs);
+      if (pass === 0) firstPass[q] = ids;
+    });
+    timedMs += nowMs() - passStartMs;
+    passes++;
+  }
+  const serverCpuUsPerQuery = ((processCpuMs(serverPid) - serverCpuStartMs) * 1000) / latenciesMs.length;
+  const clientCpuUsPerQuery = ((ownCpuMs() - clientCpuStartMs) * 1000) / latenciesMs.length;
+  let recallSum = 0;
+  for (let q = 0; q < dataset.queryCount; q++) recallSum += recallAt(dataset, truth, q, firstPass[q]!, 10);
+  return {
+    qps: latenciesMs.length / (timedMs / 1000),
+    p50Ms: quantile(latenciesMs, 0.5),
+    p99Ms: quantile(latenciesMs, 0.99),
+    recallAt10: recallSum / dataset.queryCount,
+    queriesTimed: latenciesMs.length,
+    serverCpuUsPerQuery,
+    clientCpuUsPerQuery,
+  };
+}
+
+/** Runs task(0 … total−1) with `concurrency` loops pulling the next index from a shared cursor. */
+export async function runClosedLoop(concurrency: number, total: number, task: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const loop = async () => {
+    while (next < total) {
+      const index = next++;
+      await task(index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, loop));
+}
+
+/** Requests per second of a trivial endpoint (`GET /readyz`) from one client: the HTTP floor. */
+export async function measureFloor(client: RestClient, requests: number): Promise<{ qps: number; p50Ms: number }> {
+  const latenciesMs: number[] = [];
+  const startMs = nowMs();
+  for (let i = 0; i < requests; i++) {
+    const t = nowMs();
+    await client.send('GET', '/readyz');
+    latenciesMs.push(nowMs() - t);
+  }
+  return { qps: requests / ((nowMs() - startMs) / 1000), p50Ms: quantile(latenciesMs, 0.5) };
+}

@@ -1,0 +1,111 @@
+/**
+ * The baseline: hnswlib-node (the library under Hektor's HNSW index) driven in-process, one query
+ * per call on one thread, with the same graph parameters as Hektor.
+ */
+
+import hnswlib from 'hnswlib-node';
+import type { HierarchicalNSW as NativeHnsw } from 'hnswlib-node';
+import { rowArray, type Dataset } from './datasets.js';
+import { recallAt, type GroundTruth } from './ground-truth.js';
+import { nowMs, ownCpuMs, quantile } from './stats.js';
+
+const { HierarchicalNSW } = hnswlib;
+
+/** Graph parameters shared by the baseline and the Hektor collection (Hektor's defaults). */
+export const HNSW_PARAMS = { m: 16, efConstruct: 100, seed: 100 } as const;
+
+/** Name of the baseline engine in the JSON lines. */
+export const RAW_ENGINE = 'hnswlib-node-inprocess';
+
+/** A built baseline index with its build rate. */
+export interface RawBuild {
+  /** The native index. */
+  index: NativeHnsw;
+  /** Wall time of the whole build, in seconds. */
+  buildSeconds: number;
+  /** Points added per second over the whole build. */
+  pointsPerSecond: number;
+  /** Elapsed seconds after the first `count` points, for each requested checkpoint. */
+  checkpoints: Map<number, number>;
+}
+
+/**
+ * Builds the baseline index over the first `count` base points (all by default). The
+ * Float32Array → number[] conversion that hnswlib-node requires is inside the timing, since
+ * Hektor pays an equivalent conversion on its insert path.
+ */
+export function buildRaw(dataset: Dataset, options: { count?: number; checkpoints?: readonly number[] } = {}): RawBuild {
+  const count = options.count ?? dataset.baseCount;
+  const index = new HierarchicalNSW(dataset.distance === 'Cosine' ? 'cosine' : 'l2', dataset.dim);
+  index.initIndex(count, HNSW_PARAMS.m, HNSW_PARAMS.efConstruct, HNSW_PARAMS.seed);
+  const wanted = new Set(options.checkpoints ?? []);
+  const checkpoints = new Map<number, number>();
+  const startMs = nowMs();
+  for (let i = 0; i < count; i++) {
+    index.addPoint(rowArray(dataset.base, dataset.dim, i), i);
+    if (wanted.has(i + 1)) checkpoints.set(i + 1, (nowMs() - startMs) / 1000);
+  }
+  const buildSeconds = (nowMs() - startMs) / 1000;
+  return { index, buildSeconds, pointsPerSecond: count / buildSeconds, checkpoints };
+}
+
+/** Throughput, latency and recall of one search configuration. */
+export interface SearchMeasurement {
+  /** Queries answered per second over the timed passes. */
+  qps: number;
+  /** Median latency of one query, in milliseconds. */
+  p50Ms: number;
+  /** 99th-percentile latency, in milliseconds. */
+  p99Ms: number;
+  /** Mean recall@10 over the query set (first pass). */
+  recallAt10: number;
+  /** Queries timed (whole passes over the query set). */
+  queriesTimed: number;
+  /** CPU time of the serving side per query, in microseconds (the server process for REST). */
+  serverCpuUsPerQuery: number;
+  /** CPU time of the calling process per query, in microseconds (equal to the above in-process). */
+  clientCpuUsPerQuery: number;
+}
+
+/** Number of queries run before timing starts, so that the JIT and caches are warm. */
+const WARMUP_QUERIES = 200;
+
+/**
+ * Single-thread QPS of `searchKnn(query, 10)` at `ef`. The conversion of each query to number[]
+ * is inside the timed loop: Hektor has to build the same array for hnswlib on every search.
+ * Whole passes over the query set repeat until `minSeconds` have passed.
+ */
+export function measureRawSearch(dataset: Dataset, truth: GroundTruth, index: NativeHnsw, ef: number, minSeconds: number): SearchMeasurement {
+  const { dim, queries, queryCount } = dataset;
+  index.setEf(ef);
+  for (let q = 0; q < Math.min(WARMUP_QUERIES, queryCount); q++) index.searchKnn(rowArray(queries, dim, q), 10);
+  const firstPass: number[][] = [];
+  const latenciesMs: number[] = [];
+  let timedMs = 0;
+  let passes = 0;
+  const cpuStartMs = ownCpuMs();
+  while (passes === 0 || timedMs < minSeconds * 1000) {
+    const passStartMs = nowMs();
+    for (let q = 0; q < queryCount; q++) {
+      const startMs = nowMs();
+      const result = index.searchKnn(rowArray(queries, dim, q), 10);
+      latenciesMs.push(nowMs() - startMs);
+      // Keeping the ids is cheap; grading them happens after the timing.
+      if (passes === 0) firstPass.push(result.neighbors);
+    }
+    timedMs += nowMs() - passStartMs;
+    passes++;
+  }
+  const cpuUsPerQuery = ((ownCpuMs() - cpuStartMs) * 1000) / latenciesMs.length;
+  let recallSum = 0;
+  for (let q = 0; q < queryCount; q++) recallSum += recallAt(dataset, truth, q, firstPass[q]!, 10);
+  return {
+    qps: latenciesMs.length / (timedMs / 1000),
+    p50Ms: quantile(latenciesMs, 0.5),
+    p99Ms: quantile(latenciesMs, 0.99),
+    recallAt10: recallSum / queryCount,
+    queriesTimed: latenciesMs.length,
+    serverCpuUsPerQuery: cpuUsPerQuery,
+    clientCpuUsPerQuery: cpuUsPerQuery,
+  };
+}

@@ -1,0 +1,62 @@
+/** Timing and summary helpers shared by the bench scripts. */
+
+import { readFileSync } from 'node:fs';
+
+/** Monotonic time in milliseconds with sub-microsecond resolution. */
+export function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** The q-quantile (0..1) of the samples by the nearest-rank method; NaN when empty. */
+export function quantile(samples: readonly number[], q: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(samples).sort();
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/** Rounds to `digits` decimals so that JSON lines stay readable. */
+export function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+/** Prints one JSON line on stdout: the bench output format. */
+export function emit(record: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(record)}\n`);
+}
+
+/** Prints a progress note on stderr, so that stdout stays pure JSON lines. */
+export function note(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+/** Awaits a delay. */
+export function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** CPU time (user + system) of this process so far, in milliseconds. */
+export function ownCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/**
+ * CPU time (user + system) of another process so far, in milliseconds, from /proc (10 ms
+ * resolution); NaN where /proc is unavailable. On a shared machine CPU time per request is a
+ * steadier figure than wall-clock QPS, which moves with other people's load.
+ */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at state, field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+  } catch {
+    return Number.NaN;
+  }
+}
