@@ -33,42 +33,62 @@ export function vectorJson(matrix: Float32Array, dim: number, count: number): st
 export interface IngestMeasurement {
   /** Points sent. */
   points: number;
-  /** Points per second over the time spent in requests. */
+  /** Points per second over the sending window (bodies were built before it). */
   pointsPerSecond: number;
   /** Median batch latency, in milliseconds. */
   p50Ms: number;
   /** 99th-percentile batch latency, in milliseconds. */
   p99Ms: number;
-  /** Wall time including client-side body building, in seconds. */
-  wallSeconds: number;
+  /** Seconds spent sending. */
+  seconds: number;
+  /** Server CPU time per point, in microseconds. */
+  serverCpuUsPerPoint: number;
+}
+
+/** Options of an upsert run. */
+export interface UpsertOptions {
+  /** Points per request. */
+  batchSize: number;
+  /** Base points [0, count) are sent (default: all). */
+  count?: number;
+  /** Requests in flight (default 1). */
+  concurrency?: number;
+  /** Server process id for CPU accounting (NaN figures without it). */
+  serverPid?: number;
 }
 
 /**
- * Upserts base points [0, count) in batches with `wait=true`, one request at a time. Each body
- * is built before its request's timer starts: the figure is Hektor's (and the transport's) cost,
- * not the client's JSON building.
+ * Upserts base points [0, count) in batches with `wait=true`. All request bodies are built
+ * before the timer starts: the figure is Hektor's (and the transport's) cost, not the client's
+ * JSON building.
  */
-export async function upsertAll(client: RestClient, dataset: Dataset, batchSize: number, count = dataset.baseCount): Promise<IngestMeasurement> {
-  const latenciesMs: number[] = [];
-  let requestMs = 0;
-  const wallStartMs = nowMs();
+export async function upsertAll(client: RestClient, dataset: Dataset, options: UpsertOptions): Promise<IngestMeasurement> {
+  const { batchSize } = options;
+  const count = options.count ?? dataset.baseCount;
+  const bodies: string[] = [];
   for (let start = 0; start < count; start += batchSize) {
     const end = Math.min(count, start + batchSize);
     const parts = new Array<string>(end - start);
     for (let i = start; i < end; i++) parts[i - start] = `{"id":${i},"vector":${JSON.stringify(rowArray(dataset.base, dataset.dim, i))}}`;
-    const body = `{"points":[${parts.join(',')}]}`;
-    const startMs = nowMs();
-    await sendOk(client, 'PUT', `/collections/${COLLECTION}/points?wait=true`, body);
-    const ms = nowMs() - startMs;
-    latenciesMs.push(ms);
-    requestMs += ms;
+    bodies.push(`{"points":[${parts.join(',')}]}`);
   }
+  const path = `/collections/${COLLECTION}/points?wait=true`;
+  const latenciesMs: number[] = [];
+  const serverCpuStartMs = processCpuMs(options.serverPid ?? -1);
+  const startMs = nowMs();
+  await runClosedLoop(options.concurrency ?? 1, bodies.length, async (b) => {
+    const requestStartMs = nowMs();
+    await sendOk(client, 'PUT', path, bodies[b]);
+    latenciesMs.push(nowMs() - requestStartMs);
+  });
+  const seconds = (nowMs() - startMs) / 1000;
   return {
     points: count,
-    pointsPerSecond: count / (requestMs / 1000),
+    pointsPerSecond: count / seconds,
     p50Ms: quantile(latenciesMs, 0.5),
     p99Ms: quantile(latenciesMs, 0.99),
-    wallSeconds: (nowMs() - wallStartMs) / 1000,
+    seconds,
+    serverCpuUsPerPoint: ((processCpuMs(options.serverPid ?? -1) - serverCpuStartMs) * 1000) / count,
   };
 }
 

@@ -73,13 +73,22 @@ const WARMUP_QUERIES = 200;
 /**
  * Single-thread QPS of `searchKnn(query, 10)` at `ef`. The conversion of each query to number[]
  * is inside the timed loop: Hektor has to build the same array for hnswlib on every search.
- * Whole passes over the query set repeat until `minSeconds` have passed.
  */
 export function measureRawSearch(dataset: Dataset, truth: GroundTruth, index: NativeHnsw, ef: number, minSeconds: number): SearchMeasurement {
-  const { dim, queries, queryCount } = dataset;
+  const { dim, queries } = dataset;
   index.setEf(ef);
-  for (let q = 0; q < Math.min(WARMUP_QUERIES, queryCount); q++) index.searchKnn(rowArray(queries, dim, q), 10);
-  const firstPass: number[][] = [];
+  return measureInProcess(dataset, truth, (q) => index.searchKnn(rowArray(queries, dim, q), 10).neighbors, minSeconds);
+}
+
+/**
+ * Single-thread QPS, latency and recall@10 of an in-process search function that returns the
+ * base indices of its hits. Whole passes over the query set repeat until `minSeconds` have
+ * passed; the ids of the first pass are graded after the timing.
+ */
+export function measureInProcess(dataset: Dataset, truth: GroundTruth, search: (queryIndex: number) => ArrayLike<number>, minSeconds: number): SearchMeasurement {
+  const { queryCount } = dataset;
+  for (let q = 0; q < Math.min(WARMUP_QUERIES, queryCount); q++) search(q);
+  const firstPass: ArrayLike<number>[] = [];
   const latenciesMs: number[] = [];
   let timedMs = 0;
   let passes = 0;
@@ -88,10 +97,10 @@ export function measureRawSearch(dataset: Dataset, truth: GroundTruth, index: Na
     const passStartMs = nowMs();
     for (let q = 0; q < queryCount; q++) {
       const startMs = nowMs();
-      const result = index.searchKnn(rowArray(queries, dim, q), 10);
+      const ids = search(q);
       latenciesMs.push(nowMs() - startMs);
       // Keeping the ids is cheap; grading them happens after the timing.
-      if (passes === 0) firstPass.push(result.neighbors);
+      if (passes === 0) firstPass.push(ids);
     }
     timedMs += nowMs() - passStartMs;
     passes++;

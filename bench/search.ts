@@ -7,17 +7,18 @@
  *
  *   npm run bench:search -- --dataset synthetic|fashion-mnist|all --size N --queries Q
  *     --efs 16,32,64,128,256 --clients 1,8 --quick --seconds S --client auto|node-http|undici-fetch
- *     --raw-only --server-cpu-prof DIR
+ *     --raw-only --index-layer --server-cpu-prof DIR
  */
 
 import { flagBool, flagIntList, flagNumber, flagString, parseFlags } from './args.js';
 import { loadDatasets, selectionFromFlags, type Dataset } from './datasets.js';
 import { groundTruth, type GroundTruth } from './ground-truth.js';
+import { buildHektorIndex, INDEX_ENGINE, measureHektorIndex } from './hektor-index.js';
 import { HektorServer } from './hektor-server.js';
 import { createCollection, measureFloor, measureRestSearch, upsertAll, vectorJson } from './hektor-rest.js';
 import { buildRaw, measureRawSearch, RAW_ENGINE, type SearchMeasurement } from './raw-hnswlib.js';
 import { CLIENT_NAMES, createClient, type RestClient } from './rest-client.js';
-import { emit, note, round } from './stats.js';
+import { emit, note, nowMs, ownCpuMs, round } from './stats.js';
 
 /** Recall@10 at which the bar is judged. */
 const RECALL_BAR = 0.95;
@@ -37,6 +38,7 @@ const clientCounts = flagIntList(flags, 'clients', [1, 8]);
 const minSeconds = flagNumber(flags, 'seconds', quick ? 1 : 3);
 const clientChoice = flagString(flags, 'client') ?? 'auto';
 const rawOnly = flagBool(flags, 'raw-only');
+const indexLayer = flagBool(flags, 'index-layer');
 const cpuProfileDir = flagString(flags, 'server-cpu-prof');
 const date = new Date().toISOString();
 
@@ -85,26 +87,32 @@ async function pickClient(server: HektorServer, queryJson: readonly string[], da
   const socketsMax = Math.max(...clientCounts, 1);
   if (clientChoice !== 'auto') return createClient(clientChoice, server.url, socketsMax);
   // Both clients send the same sequential searches at the smallest ef (where per-request
-  // overhead weighs most); the cheaper one is used for every REST figure.
+  // overhead weighs most). The one that spends less client CPU per request is used for every
+  // REST figure: CPU time is steadier than wall-clock QPS on a shared machine, and client CPU
+  // is what the bench process takes away from the server on the same cores.
   const path = '/collections/bench/points/search';
-  const results: { client: RestClient; qps: number }[] = [];
+  const results: { client: RestClient; cpuUs: number }[] = [];
   for (const name of CLIENT_NAMES) {
     const client = createClient(name, server.url, socketsMax);
     let qps = 0;
-    for (let round = 0; round < 2; round++) {
-      const startMs = performance.now();
+    let cpuUs = 0;
+    for (let pass = 0; pass < 2; pass++) {
+      const startMs = nowMs();
+      const cpuStartMs = ownCpuMs();
       for (let i = 0; i < CALIBRATION_REQUESTS; i++) {
         const body = `{"vector":${queryJson[i % dataset.queryCount]!},"limit":10,"params":{"hnsw_ef":${Math.min(...efs)}}}`;
         const reply = await client.send('POST', path, body);
         if (reply.status !== 200) throw new Error(`calibration search → ${reply.status}: ${reply.text.slice(0, 300)}`);
+        JSON.parse(reply.text);
       }
-      // The second round is the measured one; the first warms the client and the server.
-      qps = CALIBRATION_REQUESTS / ((performance.now() - startMs) / 1000);
+      // The second pass is the measured one; the first warms the client and the server.
+      qps = CALIBRATION_REQUESTS / ((nowMs() - startMs) / 1000);
+      cpuUs = ((ownCpuMs() - cpuStartMs) * 1000) / CALIBRATION_REQUESTS;
     }
-    results.push({ client, qps });
-    emit({ bench: 'search', phase: 'client-calibration', dataset: dataset.name, client: name, ef: Math.min(...efs), clients: 1, qps: round(qps, 1), date });
+    results.push({ client, cpuUs });
+    emit({ bench: 'search', phase: 'client-calibration', dataset: dataset.name, client: name, ef: Math.min(...efs), clients: 1, qps: round(qps, 1), client_cpu_us_per_request: round(cpuUs, 1), date });
   }
-  results.sort((a, b) => b.qps - a.qps);
+  results.sort((a, b) => a.cpuUs - b.cpuUs);
   for (const r of results.slice(1)) r.client.close();
   note(`REST client: ${results[0]!.client.name}`);
   return results[0]!.client;
@@ -117,10 +125,13 @@ async function benchDataset(dataset: Dataset): Promise<void> {
   emit({ bench: 'search', phase: 'build', dataset: dataset.name, engine: RAW_ENGINE, points: dataset.baseCount, seconds: round(raw.buildSeconds, 2), points_per_s: round(raw.pointsPerSecond, 1), date });
   const rawPoints: Point[] = [];
   const restPoints: Point[] = [];
+  const layer = indexLayer ? buildHektorIndex(dataset) : undefined;
+  if (layer) emit({ bench: 'search', phase: 'build', dataset: dataset.name, engine: INDEX_ENGINE, points: dataset.baseCount, points_per_s: round(layer.pointsPerSecond, 1), baseline: { engine: RAW_ENGINE, points_per_s: round(raw.pointsPerSecond, 1) }, date });
   const measureRaw = (ef: number) => {
     const m = measureRawSearch(dataset, truth, raw.index, ef, minSeconds);
     rawPoints.push({ engine: RAW_ENGINE, clients: 1, ef, m });
     searchLine(dataset, rawPoints.at(-1)!, undefined);
+    if (layer) searchLine(dataset, { engine: INDEX_ENGINE, clients: 1, ef, m: measureHektorIndex(dataset, truth, layer.index, ef, minSeconds) }, m);
     return m;
   };
   if (rawOnly) {
@@ -131,11 +142,11 @@ async function benchDataset(dataset: Dataset): Promise<void> {
       const loader = createClient('node-http', server.url, 1);
       await createCollection(loader, dataset);
       note(`${dataset.name}: upserting ${dataset.baseCount} points over REST in batches of ${LOAD_BATCH_POINTS}`);
-      const ingest = await upsertAll(loader, dataset, LOAD_BATCH_POINTS);
+      const ingest = await upsertAll(loader, dataset, { batchSize: LOAD_BATCH_POINTS, serverPid: server.pid });
       loader.close();
       emit({
         bench: 'search', phase: 'build', dataset: dataset.name, engine: REST_ENGINE, batch_points: LOAD_BATCH_POINTS, points: ingest.points,
-        seconds: round(ingest.wallSeconds, 2), points_per_s: round(ingest.pointsPerSecond, 1), batch_p50_ms: round(ingest.p50Ms, 2), batch_p99_ms: round(ingest.p99Ms, 2),
+        seconds: round(ingest.seconds, 2), server_cpu_us_per_point: round(ingest.serverCpuUsPerPoint, 1), points_per_s: round(ingest.pointsPerSecond, 1), batch_p50_ms: round(ingest.p50Ms, 2), batch_p99_ms: round(ingest.p99Ms, 2),
         baseline: { engine: RAW_ENGINE, points_per_s: round(raw.pointsPerSecond, 1) }, ratio_to_baseline: round(ingest.pointsPerSecond / raw.pointsPerSecond, 3), date,
       });
       const queryJson = vectorJson(dataset.queries, dataset.dim, dataset.queryCount);

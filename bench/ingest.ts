@@ -1,0 +1,79 @@
+/**
+ * Ingest bench: upsert throughput of Hektor over REST (`PUT /collections/bench/points?wait=true`)
+ * at several batch sizes, against hnswlib-node's in-process addPoint rate over the same number of
+ * points, in one run. Each batch size loads a fresh collection, so every figure covers building
+ * the same graph from empty. JSON lines on stdout.
+ *
+ *   npm run bench:ingest -- --dataset synthetic|fashion-mnist --size N --batches 1,64,256,1000
+ *     --single-points 2000 --concurrency 1 --quick
+ */
+
+import { flagBool, flagInt, flagIntList, flagString, parseFlags } from './args.js';
+import { loadDatasets, selectionFromFlags, type Dataset } from './datasets.js';
+import { HektorServer } from './hektor-server.js';
+import { createCollection, upsertAll } from './hektor-rest.js';
+import { buildRaw, RAW_ENGINE } from './raw-hnswlib.js';
+import { createClient } from './rest-client.js';
+import { emit, note, round } from './stats.js';
+
+/** Upper bound on points sent one per request: batch 1 runs at request rate, not index rate. */
+const SINGLE_POINTS_DEFAULT = 2_000;
+
+const flags = parseFlags(process.argv.slice(2));
+const quick = flagBool(flags, 'quick');
+const batchSizes = flagIntList(flags, 'batches', [1, 64, 256, 1000]);
+const singlePoints = flagInt(flags, 'single-points', quick ? 500 : SINGLE_POINTS_DEFAULT);
+const concurrency = flagInt(flags, 'concurrency', 1);
+const clientName = flagString(flags, 'client') ?? 'node-http';
+const date = new Date().toISOString();
+
+/** Points loaded at a batch size: small batches are capped so that the run stays short. */
+function pointsFor(dataset: Dataset, batchSize: number): number {
+  return batchSize === 1 ? Math.min(singlePoints, dataset.baseCount) : dataset.baseCount;
+}
+
+async function benchDataset(dataset: Dataset): Promise<void> {
+  const counts = [...new Set(batchSizes.map((b) => pointsFor(dataset, b)))];
+  note(`${dataset.name}: raw hnswlib-node build`);
+  const raw = buildRaw(dataset, { checkpoints: counts });
+  emit({ bench: 'ingest', dataset: dataset.name, engine: RAW_ENGINE, points: dataset.baseCount, points_per_s: round(raw.pointsPerSecond, 1), seconds: round(raw.buildSeconds, 2), date });
+  const server = await HektorServer.start();
+  try {
+    const client = createClient(clientName, server.url, concurrency);
+    for (const batchSize of batchSizes) {
+      const count = pointsFor(dataset, batchSize);
+      await createCollection(client, dataset);
+      note(`${dataset.name}: ${count} points over REST, batch ${batchSize}, concurrency ${concurrency}`);
+      const m = await upsertAll(client, dataset, { batchSize, count, concurrency, serverPid: server.pid });
+      const rawSeconds = raw.checkpoints.get(count)!;
+      const rawPointsPerSecond = count / rawSeconds;
+      emit({
+        bench: 'ingest',
+        dataset: dataset.name,
+        engine: 'hektor-rest',
+        client: client.name,
+        batch_points: batchSize,
+        concurrency,
+        points: count,
+        points_per_s: round(m.pointsPerSecond, 1),
+        batch_p50_ms: round(m.p50Ms, 3),
+        batch_p99_ms: round(m.p99Ms, 3),
+        seconds: round(m.seconds, 2),
+        server_cpu_us_per_point: round(m.serverCpuUsPerPoint, 1),
+        baseline: { engine: RAW_ENGINE, points: count, points_per_s: round(rawPointsPerSecond, 1) },
+        ratio_to_baseline: round(m.pointsPerSecond / rawPointsPerSecond, 3),
+        date,
+      });
+    }
+    client.close();
+  } finally {
+    await server.stop();
+  }
+}
+
+const datasets = loadDatasets(selectionFromFlags(flags, 'synthetic'));
+if (datasets.length === 0) {
+  note('no dataset to run');
+  process.exitCode = 1;
+}
+for (const dataset of datasets) await benchDataset(dataset);
