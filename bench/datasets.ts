@@ -18,7 +18,11 @@ export type BenchDistance = 'Cosine' | 'Euclid';
 export interface Dataset {
   /** Display name with the shape, e.g. `synthetic-100000x128`. */
   readonly name: string;
-  /** Everything that determines the contents (name, sizes, seeds): the ground-truth cache key. */
+  /**
+   * Everything that determines the base set and the query stream (name, size, seeds): the
+   * ground-truth cache key. Query sets are prefixes of one stream, so a cached ground truth
+   * serves any smaller query count.
+   */
   readonly cacheKey: string;
   /** Vector dimension. */
   readonly dim: number;
@@ -70,7 +74,7 @@ export function syntheticDataset(options: SyntheticOptions): Dataset {
   const name = `synthetic-${baseCount}x${dim}`;
   return {
     name,
-    cacheKey: `${name}-q${queryCount}-c${clusterCount}-seed${seed}`,
+    cacheKey: `${name}-c${clusterCount}-seed${seed}`,
     dim,
     distance: 'Cosine',
     base,
@@ -120,7 +124,7 @@ export function fashionMnistDataset(baseCount: number, queryCount: number): Data
   const name = `fashion-mnist-${train.count}x${train.dim}`;
   return {
     name,
-    cacheKey: `${name}-q${test.count}`,
+    cacheKey: name,
     dim: train.dim,
     distance: 'Euclid',
     base: train.vectors,

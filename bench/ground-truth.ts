@@ -47,17 +47,22 @@ function readCache(path: string, queryCount: number, k: number): GroundTruth | u
   if (!existsSync(path)) return undefined;
   const bytes = readFileSync(path);
   const header = new Int32Array(bytes.buffer, bytes.byteOffset, 4);
-  const expectedBytes = 16 + queryCount * k * 12;
-  if (header[0] !== CACHE_MAGIC || header[1] !== k || header[2] !== queryCount || bytes.length !== expectedBytes) {
-    note(`ignoring a stale or damaged cache file ${path}`);
+  const cachedCount = header[2]!;
+  if (header[0] !== CACHE_MAGIC || header[1] !== k || bytes.length !== 16 + cachedCount * k * 12) {
+    note(`ignoring a damaged cache file ${path}`);
     return undefined;
   }
-  // Copy out of the Buffer's pool so that the typed arrays are aligned.
+  if (cachedCount < queryCount) {
+    note(`cache ${path} holds ${cachedCount} queries, ${queryCount} wanted: recomputing`);
+    return undefined;
+  }
+  // Queries are prefixes of one stream, so the first `queryCount` rows are this query set's truth.
+  // Copying out of the Buffer's pool keeps the typed arrays aligned.
   const copy = new Uint8Array(bytes).buffer;
   return {
     k,
-    ids: new Int32Array(copy, 16, queryCount * k),
-    distances: new Float64Array(copy.slice(16 + queryCount * k * 4)),
+    ids: new Int32Array(copy.slice(16, 16 + queryCount * k * 4)),
+    distances: new Float64Array(copy.slice(16 + cachedCount * k * 4, 16 + cachedCount * k * 4 + queryCount * k * 8)),
   };
 }
 
