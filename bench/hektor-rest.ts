@@ -7,7 +7,7 @@ import { rowArray, type Dataset } from './datasets.js';
 import { recallAt, type GroundTruth } from './ground-truth.js';
 import { HNSW_PARAMS, type SearchMeasurement } from './raw-hnswlib.js';
 import { sendOk, type RestClient } from './rest-client.js';
-import { nowMs, ownCpuMs, processCpuMs, quantile } from './stats.js';
+import { nowMs, ownCpuMs, processCpuMs, quantile, sleepMs } from './stats.js';
 
 /** Name of the bench collection. */
 export const COLLECTION = 'bench';
@@ -19,8 +19,19 @@ export async function createCollection(client: RestClient, dataset: Dataset): Pr
     vectors: { size: dataset.dim, distance: dataset.distance },
     hnsw_config: { m: HNSW_PARAMS.m, ef_construct: HNSW_PARAMS.efConstruct },
   };
-  await sendOk(client, 'PUT', `/collections/${COLLECTION}`, JSON.stringify(body));
+  // A node that has just become ready may not yet count itself as a live cluster member; its
+  // refusal is retried for a bounded time.
+  const deadlineMs = nowMs() + CREATE_RETRY_MS;
+  for (;;) {
+    const reply = await client.send('PUT', `/collections/${COLLECTION}`, JSON.stringify(body));
+    if (reply.status >= 200 && reply.status < 300) return;
+    if (nowMs() > deadlineMs) throw new Error(`PUT /collections/${COLLECTION} → ${reply.status}: ${reply.text.slice(0, 500)}`);
+    await sleepMs(200);
+  }
 }
+
+/** How long collection creation is retried after the node reports ready. */
+const CREATE_RETRY_MS = 30_000;
 
 /** Per-row JSON text of a matrix, made once so that no timed loop pays for client-side serialisation. */
 export function vectorJson(matrix: Float32Array, dim: number, count: number): string[] {

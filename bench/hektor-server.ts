@@ -71,14 +71,15 @@ export class HektorServer {
   private exited: Promise<void>;
   private exitCode: number | null | undefined;
 
-  private constructor(port: number, dataDir: string, options: ServerOptions) {
+  private constructor(port: number, grpcPort: number, dataDir: string, options: ServerOptions) {
     this.port = port;
     this.url = `http://127.0.0.1:${port}`;
     this.dataDir = dataDir;
     const nodeArgs = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`];
     this.child = spawn(
       process.execPath,
-      [...nodeArgs, HEKTOR_BIN, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--http-port', String(port), '--log-level', 'warn'],
+      // A single bootstrapped node; the gRPC port is chosen too so that runs never collide on 6335.
+      [...nodeArgs, HEKTOR_BIN, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--http-port', String(port), '--grpc-port', String(grpcPort), '--log-level', 'warn'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const keep = (chunk: Buffer) => {
@@ -98,8 +99,9 @@ export class HektorServer {
   static async start(options: ServerOptions = {}): Promise<HektorServer> {
     installSignalHandlers();
     const port = await freePort();
+    const grpcPort = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'hektor-bench-'));
-    const server = new HektorServer(port, dataDir, options);
+    const server = new HektorServer(port, grpcPort, dataDir, options);
     running.add(server);
     try {
       await server.waitReady();
