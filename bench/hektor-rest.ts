@@ -189,13 +189,20 @@ export async function runClosedLoop(concurrency: number, total: number, task: (i
 }
 
 /** Requests per second of a trivial endpoint (`GET /readyz`) from one client: the HTTP floor. */
-export async function measureFloor(client: RestClient, requests: number): Promise<{ qps: number; p50Ms: number }> {
+export async function measureFloor(client: RestClient, requests: number, serverPid: number): Promise<{ qps: number; p50Ms: number; serverCpuUsPerRequest: number; clientCpuUsPerRequest: number }> {
   const latenciesMs: number[] = [];
+  const serverCpuStartMs = processCpuMs(serverPid);
+  const clientCpuStartMs = ownCpuMs();
   const startMs = nowMs();
   for (let i = 0; i < requests; i++) {
     const t = nowMs();
     await client.send('GET', '/readyz');
     latenciesMs.push(nowMs() - t);
   }
-  return { qps: requests / ((nowMs() - startMs) / 1000), p50Ms: quantile(latenciesMs, 0.5) };
+  return {
+    qps: requests / ((nowMs() - startMs) / 1000),
+    p50Ms: quantile(latenciesMs, 0.5),
+    serverCpuUsPerRequest: ((processCpuMs(serverPid) - serverCpuStartMs) * 1000) / requests,
+    clientCpuUsPerRequest: ((ownCpuMs() - clientCpuStartMs) * 1000) / requests,
+  };
 }

@@ -151,8 +151,11 @@ async function benchDataset(dataset: Dataset): Promise<void> {
       });
       const queryJson = vectorJson(dataset.queries, dataset.dim, dataset.queryCount);
       const client = await pickClient(server, queryJson, dataset);
-      const floor = await measureFloor(client, 2000);
-      emit({ bench: 'search', phase: 'http-floor', dataset: dataset.name, engine: REST_ENGINE, endpoint: 'GET /readyz', client: client.name, clients: 1, qps: round(floor.qps, 1), p50_ms: round(floor.p50Ms, 4), date });
+      const floor = await measureFloor(client, 3000, server.pid);
+      emit({
+        bench: 'search', phase: 'http-floor', dataset: dataset.name, engine: REST_ENGINE, endpoint: 'GET /readyz', client: client.name, clients: 1,
+        qps: round(floor.qps, 1), p50_ms: round(floor.p50Ms, 4), server_cpu_us_per_request: round(floor.serverCpuUsPerRequest, 1), client_cpu_us_per_request: round(floor.clientCpuUsPerRequest, 1), date,
+      });
       // Raw and REST alternate per ef so that both sides of each ratio see the same machine load.
       for (const ef of efs) {
         const baseline = measureRaw(ef);
