@@ -91,26 +91,25 @@ async function pickClient(server: HektorServer, queryJson: readonly string[], da
   // REST figure: CPU time is steadier than wall-clock QPS on a shared machine, and client CPU
   // is what the bench process takes away from the server on the same cores.
   const path = '/collections/bench/points/search';
-  const results: { client: RestClient; cpuUs: number }[] = [];
-  for (const name of CLIENT_NAMES) {
-    const client = createClient(name, server.url, socketsMax);
-    let qps = 0;
-    let cpuUs = 0;
-    for (let pass = 0; pass < 2; pass++) {
+  const results = CLIENT_NAMES.map((name) => ({ client: createClient(name, server.url, socketsMax), qps: 0, cpuUs: 0 }));
+  // Two rounds, alternating the clients; the second round is the measured one, so that neither
+  // client pays alone for warming the server or for garbage left by the load phase.
+  for (let pass = 0; pass < 2; pass++) {
+    for (const r of results) {
       const startMs = nowMs();
       const cpuStartMs = ownCpuMs();
       for (let i = 0; i < CALIBRATION_REQUESTS; i++) {
         const body = `{"vector":${queryJson[i % dataset.queryCount]!},"limit":10,"params":{"hnsw_ef":${Math.min(...efs)}}}`;
-        const reply = await client.send('POST', path, body);
+        const reply = await r.client.send('POST', path, body);
         if (reply.status !== 200) throw new Error(`calibration search → ${reply.status}: ${reply.text.slice(0, 300)}`);
         JSON.parse(reply.text);
       }
-      // The second pass is the measured one; the first warms the client and the server.
-      qps = CALIBRATION_REQUESTS / ((nowMs() - startMs) / 1000);
-      cpuUs = ((ownCpuMs() - cpuStartMs) * 1000) / CALIBRATION_REQUESTS;
+      r.qps = CALIBRATION_REQUESTS / ((nowMs() - startMs) / 1000);
+      r.cpuUs = ((ownCpuMs() - cpuStartMs) * 1000) / CALIBRATION_REQUESTS;
     }
-    results.push({ client, cpuUs });
-    emit({ bench: 'search', phase: 'client-calibration', dataset: dataset.name, client: name, ef: Math.min(...efs), clients: 1, qps: round(qps, 1), client_cpu_us_per_request: round(cpuUs, 1), date });
+  }
+  for (const r of results) {
+    emit({ bench: 'search', phase: 'client-calibration', dataset: dataset.name, client: r.client.name, ef: Math.min(...efs), clients: 1, qps: round(r.qps, 1), client_cpu_us_per_request: round(r.cpuUs, 1), date });
   }
   results.sort((a, b) => a.cpuUs - b.cpuUs);
   for (const r of results.slice(1)) r.client.close();
