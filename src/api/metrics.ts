@@ -4,6 +4,7 @@
  */
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ClusterStatus } from '../cluster/cluster-node.js';
 import type { Catalog } from '../shard/catalog.js';
 
 /** The metrics of one node, on a registry of its own (tests run several nodes in one process). */
@@ -17,8 +18,8 @@ export class NodeMetrics {
   /** Searches by the planner path they took. */
   readonly searchPaths: Counter<'path'>;
 
-  /** Creates the metrics; gauges read `catalog` when scraped. */
-  constructor(catalog: Catalog) {
+  /** Creates the metrics; gauges read `catalog` and the cluster status when scraped. */
+  constructor(catalog: Catalog, clusterStatus: () => ClusterStatus | undefined) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'hektor_process_' });
     this.requests = new Counter({
@@ -68,6 +69,43 @@ export class NodeMetrics {
       collect() {
         this.reset();
         for (const c of catalog.list()) this.set({ collection: c.name }, c.indexedVectorCount);
+      },
+    });
+    const raftGauge = (name: string, help: string, read: (s: ClusterStatus) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const s = clusterStatus();
+          if (s !== undefined) this.set(read(s));
+        },
+      });
+    raftGauge('hektor_raft_term', 'Current Raft term of the metadata group', (s) => s.term);
+    raftGauge('hektor_raft_commit_index', 'Raft commit index on this node', (s) => s.commitIndex);
+    raftGauge('hektor_raft_applied_index', 'Raft index applied to the metadata on this node', (s) => s.appliedIndex);
+    raftGauge('hektor_raft_apply_lag', 'Committed but not yet applied Raft entries', (s) => s.commitIndex - s.appliedIndex);
+    raftGauge('hektor_raft_leader_changes', 'Leader changes this node has seen since it started', (s) => s.leaderChanges);
+    raftGauge('hektor_raft_is_leader', '1 when this node is the Raft leader (the controller)', (s) => (s.role === 'leader' ? 1 : 0));
+    raftGauge('hektor_cluster_members', 'Members of the cluster', (s) => s.members.length);
+    new Gauge({
+      name: 'hektor_peer_rtt_seconds',
+      help: 'Round-trip time of the last heartbeat to each peer',
+      labelNames: ['peer'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [peer, ms] of Object.entries(clusterStatus()?.peerRttMs ?? {})) this.set({ peer }, ms / 1000);
+      },
+    });
+    new Gauge({
+      name: 'hektor_node_state',
+      help: 'Health of each member as committed by the controller (1 for the state it is in)',
+      labelNames: ['node', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of clusterStatus()?.members ?? []) for (const st of ['alive', 'suspect', 'dead']) this.set({ node: m.id, state: st }, m.state === st ? 1 : 0);
       },
     });
     new Gauge({

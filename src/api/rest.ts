@@ -10,7 +10,9 @@ import type { z } from 'zod';
 import { HektorError, errorMessage, isHektorError } from '../base/errors.js';
 import { parsePointId, type PointId } from '../base/ids.js';
 import { LIMITS } from '../base/limits.js';
-import type { Catalog } from '../shard/catalog.js';
+import type { ClusterNode } from '../cluster/cluster-node.js';
+import type { ClusterCollections } from '../cluster/collections.js';
+import type { CollectionMeta } from '../cluster/metadata.js';
 import type { Collection, CollectionConfig, PayloadEdit, Target } from '../shard/collection.js';
 import type { ScoredRecord } from '../shard/local-shard.js';
 import type { PointWrite } from '../storage/ops.js';
@@ -20,7 +22,8 @@ import * as S from './schemas.js';
 
 /** What the REST layer needs from the node. */
 export interface RestDeps {
-  catalog: Catalog;
+  collections: ClusterCollections;
+  cluster: ClusterNode;
   metrics: NodeMetrics;
   logger: Logger;
   version: string;
@@ -82,7 +85,7 @@ function scoredJson(r: ScoredRecord): Record<string, unknown> {
 
 /** Builds the Fastify app for a node (not yet listening). */
 export function buildRestApi(deps: RestDeps): FastifyInstance {
-  const { catalog, metrics } = deps;
+  const { metrics } = deps;
   const app = Fastify({
     logger: false,
     bodyLimit: LIMITS.requestBodyBytesMax,
@@ -137,14 +140,26 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });
-  app.get('/cluster', async (request) => ok(request, { status: 'disabled' }));
+  app.get('/cluster', async (request) => ok(request, clusterInfo(deps.cluster)));
+  app.delete('/cluster/peer/:id', async (request) => {
+    const id = (request.params as { id: string }).id;
+    if (deps.cluster.metadata.current.members[id] === undefined && !deps.cluster.status().voters.includes(id) && !deps.cluster.status().learners.includes(id)) {
+      throw new HektorError('invalid_request', `node "${id}" is not a member of the cluster; see GET /cluster`);
+    }
+    await deps.cluster.removeNode(id);
+    return ok(request, true);
+  });
 
   // ------------------------------------------------------------------ collections
-  app.get('/collections', async (request) => ok(request, { collections: catalog.list().map((c) => ({ name: c.name })) }));
+  app.get('/collections', async (request) => ok(request, { collections: deps.collections.names().map((name) => ({ name })) }));
 
-  app.get('/collections/:name', async (request) => ok(request, collectionInfo(catalog.get(nameParam(request)))));
+  app.get('/collections/:name', async (request) => {
+    const meta = deps.collections.meta(nameParam(request));
+    const local = deps.collections.exists(meta.config.name) ? localOrUndefined(deps.collections, meta.config.name) : undefined;
+    return ok(request, collectionInfo(meta, local));
+  });
 
-  app.get('/collections/:name/exists', async (request) => ok(request, { exists: catalog.has(nameParam(request)) }));
+  app.get('/collections/:name/exists', async (request) => ok(request, { exists: deps.collections.exists(nameParam(request)) }));
 
   app.put('/collections/:name', async (request) => {
     const body = parse(S.createCollectionBody, request.body);
@@ -160,42 +175,44 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
       payload_schema: {},
       created_at_ms: Date.now(),
     };
-    await catalog.create(config);
+    await deps.collections.create(config);
     return ok(request, true);
   });
 
-  app.delete('/collections/:name', async (request) => ok(request, await catalog.delete(nameParam(request))));
+  app.delete('/collections/:name', async (request) => ok(request, await deps.collections.delete(nameParam(request))));
 
   app.get('/collections/:name/cluster', async (request) => {
-    const c = catalog.get(nameParam(request));
+    const meta = deps.collections.meta(nameParam(request));
+    const local = localOrUndefined(deps.collections, meta.config.name);
+    const mine = meta.shards.filter((s) => s.replicas.includes(deps.cluster.id));
     return ok(request, {
-      peer_id: 0,
-      shard_count: c.shards.length,
-      local_shards: c.shards.map((s, i) => ({ shard_id: i, points_count: s.pointCount, state: 'Active' })),
-      remote_shards: [],
+      peer_id: deps.cluster.id,
+      shard_count: meta.config.shard_number,
+      local_shards: mine.map((s) => ({
+        shard_id: s.shard,
+        points_count: local?.shards[local.shardIds.indexOf(s.shard)]?.pointCount ?? 0,
+        state: 'Active',
+        primary: s.primary,
+        epoch: s.epoch,
+        in_sync: s.inSync,
+      })),
+      remote_shards: meta.shards
+        .filter((s) => !s.replicas.includes(deps.cluster.id))
+        .flatMap((s) => s.replicas.map((peer) => ({ shard_id: s.shard, peer_id: peer, state: 'Active', primary: s.primary, epoch: s.epoch }))),
       shard_transfers: [],
     });
   });
 
   app.put('/collections/:name/index', async (request) => {
-    const c = catalog.get(nameParam(request));
+    const name = nameParam(request);
     const body = parse(S.createIndexBody, request.body);
     const type = typeof body.field_schema === 'string' ? body.field_schema : body.field_schema.type;
-    const existing = c.config.payload_schema[body.field_name];
-    if (existing !== undefined && existing !== type) c.dropPayloadIndex(body.field_name);
-    if (existing !== type) c.createPayloadIndex(body.field_name, type);
-    await catalog.saveConfig(c);
+    await deps.collections.createPayloadIndex(name, body.field_name, type);
     return ok(request, { operation_id: 0, status: 'completed' });
   });
 
   app.delete('/collections/:name/index/:field', async (request) => {
-    const c = catalog.get(nameParam(request));
-    const field = (request.params as { field: string }).field;
-    if (c.config.payload_schema[field] === undefined) {
-      throw new HektorError('invalid_request', `collection "${c.name}" has no payload index on "${field}"`);
-    }
-    c.dropPayloadIndex(field);
-    await catalog.saveConfig(c);
+    await deps.collections.dropPayloadIndex(nameParam(request), (request.params as { field: string }).field);
     return ok(request, { operation_id: 0, status: 'completed' });
   });
 
@@ -210,7 +227,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   };
 
   app.put('/collections/:name/points', async (request) => {
-    const c = catalog.get(nameParam(request));
+    const c = deps.collections.local(nameParam(request));
     const body = parse(S.upsertBody, request.body);
     const points = 'points' in body ? body.points.map((p, i) => toPoint(c.config, p.id, p.vector, p.payload, `points[${i}]`)) : toBatch(c.config, body.batch);
     waitParam(request);
@@ -218,14 +235,14 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   });
 
   app.post('/collections/:name/points/delete', async (request) => {
-    const c = catalog.get(nameParam(request));
+    const c = deps.collections.local(nameParam(request));
     const t = target(parse(S.selectorBody, request.body));
     waitParam(request);
     return acknowledge(request, c.delete(t));
   });
 
   const payloadEdit = (edit: (body: z.infer<typeof S.setPayloadBody>) => PayloadEdit) => async (request: FastifyRequest) => {
-    const c = catalog.get(nameParam(request));
+    const c = deps.collections.local(nameParam(request));
     const body = parse(S.setPayloadBody, request.body);
     waitParam(request);
     return acknowledge(request, c.editPayload(target(body), edit(body)));
@@ -239,13 +256,13 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   );
   app.put('/collections/:name/points/payload', payloadEdit((b) => ({ type: 'overwrite_payload', payload: toPayload(b.payload, 'payload') ?? {} })));
   app.post('/collections/:name/points/payload/delete', async (request) => {
-    const c = catalog.get(nameParam(request));
+    const c = deps.collections.local(nameParam(request));
     const body = parse(S.deletePayloadBody, request.body);
     waitParam(request);
     return acknowledge(request, c.editPayload(target(body), { type: 'delete_payload', keys: body.keys }));
   });
   app.post('/collections/:name/points/payload/clear', async (request) => {
-    const c = catalog.get(nameParam(request));
+    const c = deps.collections.local(nameParam(request));
     const body = parse(S.selectorBody, request.body);
     waitParam(request);
     return acknowledge(request, c.editPayload(target(body), { type: 'clear_payload' }));
@@ -253,13 +270,13 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
 
   // ------------------------------------------------------------------ points: reads
   app.post('/collections/:name/points', async (request) => {
-    const c = catalog.get(nameParam(request));
+    const c = deps.collections.local(nameParam(request));
     const body = parse(S.retrieveBody, request.body);
     return ok(request, c.retrieve(toIds(body.ids), toSelector(body.with_payload, true), body.with_vector ?? false));
   });
 
   app.get('/collections/:name/points/:id', async (request) => {
-    const c = catalog.get(nameParam(request));
+    const c = deps.collections.local(nameParam(request));
     const rawId = (request.params as { id: string }).id;
     const id = parsePointId(/^\d+$/.test(rawId) ? Number(rawId) : rawId);
     const [record] = c.retrieve([id], true, true);
@@ -273,13 +290,13 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   };
 
   app.post('/collections/:name/points/search', async (request) => {
-    const c = catalog.get(nameParam(request));
+    const c = deps.collections.local(nameParam(request));
     const body = parse(S.searchBody, request.body);
     return ok(request, runSearch(c, body, '').map(scoredJson));
   });
 
   app.post('/collections/:name/points/search/batch', async (request) => {
-    const c = catalog.get(nameParam(request));
+    const c = deps.collections.local(nameParam(request));
     const body = parse(S.searchBatchBody, request.body);
     return ok(request, body.searches.map((s, i) => runSearch(c, s, `searches[${i}].`).map(scoredJson)));
   });
@@ -300,18 +317,18 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   };
 
   app.post('/collections/:name/points/query', async (request) => {
-    const c = catalog.get(nameParam(request));
+    const c = deps.collections.local(nameParam(request));
     return ok(request, runQuery(c, parse(S.queryBody, request.body), ''));
   });
 
   app.post('/collections/:name/points/query/batch', async (request) => {
-    const c = catalog.get(nameParam(request));
+    const c = deps.collections.local(nameParam(request));
     const body = parse(S.queryBatchBody, request.body);
     return ok(request, body.searches.map((s, i) => runQuery(c, s, `searches[${i}].`)));
   });
 
   app.post('/collections/:name/points/scroll', async (request) => {
-    const c = catalog.get(nameParam(request));
+    const c = deps.collections.local(nameParam(request));
     const body = parse(S.scrollBody, request.body) ?? {};
     const filter = toFilter(body.filter);
     const offset = body.offset === undefined || body.offset === null ? undefined : parsePointId(body.offset);
@@ -326,7 +343,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   });
 
   app.post('/collections/:name/points/count', async (request) => {
-    const c = catalog.get(nameParam(request));
+    const c = deps.collections.local(nameParam(request));
     const body = parse(S.countBody, request.body) ?? {};
     return ok(request, { count: c.count(toFilter(body.filter)) });
   });
@@ -374,7 +391,7 @@ function toBatch(
 
 function queryVector(c: Collection, query: unknown, where: string): Float32Array {
   let q = query;
-  if (typeof q === 'object' && q !== null && !Array.isArray(q) && 'nearest' in q) q = (q as { nearest: unknown }).nearest;
+  if (typeof q === 'object' && q !== null && !Array.isArray(q) && 'nearest' in q) q = (q).nearest;
   if (typeof q === 'number' || typeof q === 'string') {
     const id: PointId = parsePointId(q);
     const [record] = c.retrieve([id], false, true);
@@ -417,14 +434,50 @@ function searchCollection(
   return hits;
 }
 
-function collectionInfo(c: Collection): Record<string, unknown> {
-  const config = c.config;
+function localOrUndefined(collections: ClusterCollections, name: string): Collection | undefined {
+  try {
+    return collections.local(name);
+  } catch {
+    return undefined;
+  }
+}
+
+function clusterInfo(cluster: ClusterNode): Record<string, unknown> {
+  const s = cluster.status();
+  const role = s.role === 'leader' ? 'Leader' : s.role === 'follower' ? 'Follower' : s.role === 'candidate' ? 'Candidate' : 'PreCandidate';
+  return {
+    status: 'enabled',
+    peer_id: s.nodeId,
+    peers: Object.fromEntries(s.members.map((m) => [m.id, { uri: `http://${m.httpAddress}`, grpc: m.grpcAddress, zone: m.zone, state: m.state }])),
+    raft_info: {
+      term: s.term,
+      commit: s.commitIndex,
+      applied: s.appliedIndex,
+      pending_operations: s.commitIndex - s.appliedIndex,
+      leader: s.leaderId,
+      role,
+      is_voter: s.voters.includes(s.nodeId),
+      voters: s.voters,
+      learners: s.learners,
+      leader_changes: s.leaderChanges,
+    },
+    peer_rtt_ms: s.peerRttMs,
+    consensus_thread_status: { consensus_thread_status: 'working' },
+    message_send_failures: {},
+  };
+}
+
+function collectionInfo(meta: CollectionMeta, c: Collection | undefined): Record<string, unknown> {
+  const config = meta.config;
+  const schema: Record<string, { data_type: string; points: number }> = c?.payloadSchemaInfo() ?? {};
+  for (const [field, type] of Object.entries(config.payload_schema)) schema[field] ??= { data_type: type, points: 0 };
   return {
     status: 'green',
     optimizer_status: 'ok',
-    points_count: c.pointCount,
-    indexed_vectors_count: c.indexedVectorCount,
-    segments_count: c.shards.length,
+    points_count: c?.pointCount ?? 0,
+    indexed_vectors_count: c?.indexedVectorCount ?? 0,
+    segments_count: c?.shards.length ?? 0,
+    local_shards: c?.shardIds ?? [],
     config: {
       params: {
         vectors: { size: config.vectors.size, distance: config.vectors.distance },
@@ -437,6 +490,6 @@ function collectionInfo(c: Collection): Record<string, unknown> {
       optimizer_config: {},
       wal_config: {},
     },
-    payload_schema: c.payloadSchemaInfo(),
+    payload_schema: schema,
   };
 }

@@ -23,6 +23,9 @@ export const ERROR_CODES = {
   too_many_requests: { status: 429, meaning: 'too many requests are in flight; retry later' },
   storage_error: { status: 500, meaning: 'the durable store failed to write (for example, the disk is full); nothing was changed' },
   shutting_down: { status: 503, meaning: 'the node is shutting down and accepts no new work' },
+  cluster_unavailable: { status: 503, meaning: 'no cluster leader could be reached in time, or this node is not part of a quorum; retry' },
+  shard_unavailable: { status: 503, meaning: 'a shard the request needs is not served by this node; send the request to the node that holds it' },
+  peer_refused: { status: 403, meaning: 'a node presented no certificate, a certificate of another node, or is not a cluster member' },
   internal: { status: 500, meaning: 'an unexpected internal error; the server stays up and logs it' },
 } as const;
 

@@ -32,13 +32,34 @@ program
   .option('--host <host>', 'address to bind (default 127.0.0.1, env HEKTOR_HOST)')
   .option('--http-port <port>', 'REST port, 0 for any free port (default 6333, env HEKTOR_HTTP_PORT)', integer)
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info, env HEKTOR_LOG_LEVEL)')
-  .action(async (opts: { config?: string; dataDir?: string; host?: string; httpPort?: number; logLevel?: string }) => {
+  .option('--node-id <id>', 'node id (generated and kept in the data directory when absent)')
+  .option('--grpc-port <port>', 'node-to-node gRPC port, 0 for any free port (default 6335)', integer)
+  .option('--bootstrap', 'start a new cluster with this node as its only member (the default for an empty data directory)')
+  .option('--peers <list>', 'static initial cluster: id@host:grpcPort,... including this node')
+  .option('--join <host:port>', 'join an existing cluster through the gRPC address of any member')
+  .option('--zone <zone>', 'zone label of this node (default "default")')
+  .option('--cluster-id <name>', 'cluster name; nodes of another cluster are refused (default "hektor")')
+  .option('--tls-ca <file>', 'cluster CA certificate (PEM): enables mutual TLS between nodes')
+  .option('--tls-cert <file>', "this node's certificate (PEM), whose common name is the node id")
+  .option('--tls-key <file>', "this node's private key (PEM)")
+  .option('--heartbeat-interval-ms <ms>', 'node heartbeat interval (default 200)', integer)
+  .option('--failure-timeout-ms <ms>', 'silence after which a node is declared dead (default 2000)', integer)
+  .action(async (opts: {
+    config?: string; dataDir?: string; host?: string; httpPort?: number; logLevel?: string; nodeId?: string; grpcPort?: number;
+    bootstrap?: boolean; peers?: string; join?: string; zone?: string; clusterId?: string; tlsCa?: string; tlsCert?: string; tlsKey?: string;
+    heartbeatIntervalMs?: number; failureTimeoutMs?: number;
+  }) => {
     let node: HektorNode;
     try {
       const config = loadConfig({
         file: opts.config,
         env: process.env,
-        flags: { data_dir: opts.dataDir, host: opts.host, http_port: opts.httpPort, log_level: opts.logLevel },
+        flags: {
+          data_dir: opts.dataDir, host: opts.host, http_port: opts.httpPort, log_level: opts.logLevel, node_id: opts.nodeId,
+          grpc_port: opts.grpcPort, peers: opts.peers, join: opts.join, zone: opts.zone, cluster_id: opts.clusterId,
+          tls_ca: opts.tlsCa, tls_cert: opts.tlsCert, tls_key: opts.tlsKey,
+          heartbeat_interval_ms: opts.heartbeatIntervalMs, failure_timeout_ms: opts.failureTimeoutMs,
+        },
       });
       node = await HektorNode.start(config);
     } catch (e: unknown) {

@@ -21,6 +21,25 @@ export interface NodeConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Milliseconds to let in-flight requests finish on shutdown. */
   shutdownTimeoutMs: number;
+  /** This node's id; generated and kept in the data directory when not given. */
+  nodeId: string | undefined;
+  /** Node-to-node gRPC port; 0 picks a free one. */
+  grpcPort: number;
+  /** Initial cluster members `id@host:port,...` (this node included), for a static start. */
+  peers: { id: string; address: string }[];
+  /** Address (host:port, gRPC) of a member to join through. */
+  join: string | undefined;
+  /** Zone label of this node (placement spreads replicas over zones). */
+  zone: string;
+  /** Cluster name; nodes of another cluster are refused. */
+  clusterId: string;
+  /** TLS files for node-to-node gRPC (all three or none). */
+  tls: { ca: string; cert: string; key: string } | undefined;
+  /** Node health: heartbeat interval and the silence after which a node is declared dead. */
+  heartbeatIntervalMs: number;
+  failureTimeoutMs: number;
+  /** Milliseconds per Raft tick (election timeout is 10–20 ticks). */
+  raftTickMs: number;
 }
 
 const schema = z.object({
@@ -29,6 +48,18 @@ const schema = z.object({
   http_port: z.coerce.number().int().min(0).max(65535),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   shutdown_timeout_ms: z.coerce.number().int().min(0).max(600_000),
+  node_id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'use 1..64 characters from A-Z a-z 0-9 _ . -').optional(),
+  grpc_port: z.coerce.number().int().min(0).max(65535),
+  peers: z.string().optional(),
+  join: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port').optional(),
+  zone: z.string().min(1).max(64),
+  cluster_id: z.string().min(1).max(64),
+  tls_ca: z.string().optional(),
+  tls_cert: z.string().optional(),
+  tls_key: z.string().optional(),
+  heartbeat_interval_ms: z.coerce.number().int().min(10).max(60_000),
+  failure_timeout_ms: z.coerce.number().int().min(50).max(600_000),
+  raft_tick_ms: z.coerce.number().int().min(5).max(10_000),
 });
 
 /** Default settings. */
@@ -38,12 +69,24 @@ export const DEFAULT_CONFIG = {
   http_port: 6333,
   log_level: 'info',
   shutdown_timeout_ms: 10_000,
+  node_id: undefined,
+  grpc_port: 6335,
+  peers: undefined,
+  join: undefined,
+  zone: 'default',
+  cluster_id: 'hektor',
+  tls_ca: undefined,
+  tls_cert: undefined,
+  tls_key: undefined,
+  heartbeat_interval_ms: 200,
+  failure_timeout_ms: 2_000,
+  raft_tick_ms: 50,
 } as const;
 
 const ENV_KEYS = Object.keys(DEFAULT_CONFIG).map((k) => [k, `HEKTOR_${k.toUpperCase()}`] as const);
 
 /** Resolves the configuration from a file path, the environment and flag overrides (snake_case keys). */
-export function loadConfig(options: { file?: string | undefined; env?: NodeJS.ProcessEnv; flags?: Record<string, string | number | undefined> }): NodeConfig {
+export function loadConfig(options: { file?: string | undefined; env?: NodeJS.ProcessEnv; flags?: Record<string, string | number | boolean | undefined> }): NodeConfig {
   const merged: Record<string, unknown> = { ...DEFAULT_CONFIG };
   if (options.file !== undefined) {
     let fromFile: unknown;
@@ -72,5 +115,36 @@ export function loadConfig(options: { file?: string | undefined; env?: NodeJS.Pr
     throw new HektorError('invalid_config', `invalid setting ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
   }
   const c = parsed.data;
-  return { dataDir: c.data_dir, host: c.host, httpPort: c.http_port, logLevel: c.log_level, shutdownTimeoutMs: c.shutdown_timeout_ms };
+  const tlsGiven = [c.tls_ca, c.tls_cert, c.tls_key].filter((v) => v !== undefined).length;
+  if (tlsGiven !== 0 && tlsGiven !== 3) throw new HektorError('invalid_config', 'give all of tls_ca, tls_cert and tls_key, or none');
+  if (c.failure_timeout_ms <= c.heartbeat_interval_ms) throw new HektorError('invalid_config', 'failure_timeout_ms must be larger than heartbeat_interval_ms');
+  if (c.peers !== undefined && c.join !== undefined) throw new HektorError('invalid_config', 'give either peers (a static initial cluster) or join, not both');
+  return {
+    dataDir: c.data_dir,
+    host: c.host,
+    httpPort: c.http_port,
+    logLevel: c.log_level,
+    shutdownTimeoutMs: c.shutdown_timeout_ms,
+    nodeId: c.node_id,
+    grpcPort: c.grpc_port,
+    peers: c.peers === undefined ? [] : parsePeers(c.peers),
+    join: c.join,
+    zone: c.zone,
+    clusterId: c.cluster_id,
+    tls: c.tls_ca !== undefined && c.tls_cert !== undefined && c.tls_key !== undefined ? { ca: c.tls_ca, cert: c.tls_cert, key: c.tls_key } : undefined,
+    heartbeatIntervalMs: c.heartbeat_interval_ms,
+    failureTimeoutMs: c.failure_timeout_ms,
+    raftTickMs: c.raft_tick_ms,
+  };
+}
+
+/** Parses `id@host:port,id@host:port`. */
+export function parsePeers(text: string): { id: string; address: string }[] {
+  const peers = text.split(',').map((part) => part.trim()).filter((part) => part !== '').map((part) => {
+    const match = /^([A-Za-z0-9_.-]{1,64})@([^\s:@]+:\d+)$/.exec(part);
+    if (match?.[1] === undefined || match[2] === undefined) throw new HektorError('invalid_config', `peer "${part}" must look like id@host:port`);
+    return { id: match[1], address: match[2] };
+  });
+  if (new Set(peers.map((p) => p.id)).size !== peers.length) throw new HektorError('invalid_config', 'peers lists a node id twice');
+  return peers;
 }

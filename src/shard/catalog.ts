@@ -10,7 +10,7 @@ import { mkdirSync, openSync, fsyncSync, closeSync, writeFileSync, renameSync, r
 import { join } from 'node:path';
 import { HektorError } from '../base/errors.js';
 import { LIMITS } from '../base/limits.js';
-import { Collection, type CollectionConfig } from './collection.js';
+import { Collection, localShardIds, type CollectionConfig } from './collection.js';
 import { LocalShard } from './local-shard.js';
 
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
@@ -71,7 +71,7 @@ export class Catalog {
 
   private static openCollection(dir: string, config: CollectionConfig): Collection {
     const shards: LocalShard[] = [];
-    for (let i = 0; i < config.shard_number; i++) {
+    for (const i of localShardIds(config)) {
       const shardDir = join(dir, 'shards', String(i));
       mkdirSync(shardDir, { recursive: true });
       shards.push(

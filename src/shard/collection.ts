@@ -23,6 +23,15 @@ export interface CollectionConfig {
   write_consistency_factor: number;
   payload_schema: Record<string, PayloadIndexType>;
   created_at_ms: number;
+  /** The Raft index of the metadata entry that created this incarnation of the collection. */
+  raft_index?: number;
+  /** The shards this node holds (all when absent). */
+  local_shards?: number[];
+}
+
+/** The shard ids a node holds for a config. */
+export function localShardIds(config: CollectionConfig): number[] {
+  return config.local_shards ?? Array.from({ length: config.shard_number }, (_, i) => i);
 }
 
 /** A search over the whole collection. */
@@ -44,12 +53,30 @@ export type PayloadEdit =
 /** One collection with its local shards. */
 export class Collection {
   readonly config: CollectionConfig;
+  /** The shards held on this node, in the order of `shardIds`. */
   readonly shards: readonly LocalShard[];
+  /** The ids of the local shards. */
+  readonly shardIds: readonly number[];
 
   /** Wraps opened shards (see Catalog for opening from disk). */
   constructor(config: CollectionConfig, shards: LocalShard[]) {
     this.config = config;
     this.shards = shards;
+    this.shardIds = localShardIds(config);
+  }
+
+  /** True when every shard of the collection is on this node. */
+  get complete(): boolean {
+    return this.shards.length === this.config.shard_number;
+  }
+
+  /** Fails unless every shard is local (searches, scrolls, counts and filtered writes need them all). */
+  private requireAllShards(): void {
+    if (this.complete) return;
+    throw new HektorError(
+      'shard_unavailable',
+      `this node holds shards [${this.shardIds.join(', ')}] of ${this.config.shard_number} of collection "${this.name}"; requests across nodes are not forwarded yet — see GET /collections/${this.name}/cluster for where each shard lives`,
+    );
   }
 
   /** The collection's name. */
@@ -68,8 +95,11 @@ export class Collection {
   }
 
   private shardFor(id: PointId): LocalShard {
-    const shard = this.shards[shardOf(id, this.shards.length)];
-    if (shard === undefined) throw new HektorError('internal', 'shard routing out of range');
+    const shardId = shardOf(id, this.config.shard_number);
+    const shard = this.shards[this.shardIds.indexOf(shardId)];
+    if (shard === undefined) {
+      throw new HektorError('shard_unavailable', `point ${JSON.stringify(id)} belongs to shard ${shardId} of collection "${this.name}", which this node does not hold; see GET /collections/${this.name}/cluster`);
+    }
     return shard;
   }
 
@@ -100,6 +130,7 @@ export class Collection {
   /** Deletes points by ids or filter. */
   async delete(target: Target): Promise<WriteResult> {
     if ('filter' in target) {
+      this.requireAllShards();
       return maxSeq(await Promise.all(this.shards.map((s) => s.write({ type: 'delete', target }))));
     }
     const groups = this.groupIds(target.ids);
@@ -109,6 +140,7 @@ export class Collection {
   /** Applies a payload edit to points by ids or filter. Missing ids fail with point_not_found. */
   async editPayload(target: Target, edit: PayloadEdit): Promise<WriteResult> {
     if ('filter' in target) {
+      this.requireAllShards();
       return maxSeq(await Promise.all(this.shards.map((s) => s.write({ ...edit, target }))));
     }
     const missing = target.ids.find((id) => !this.shardFor(id).has(id));
@@ -139,6 +171,7 @@ export class Collection {
 
   /** Nearest points, best first, ties by id; offset and limit applied after merging shards. */
   search(request: CollectionSearch): ScoredRecord[] {
+    this.requireAllShards();
     const top = request.limit + request.offset;
     const merged: ScoredRecord[] = [];
     for (const shard of this.shards) merged.push(...shard.search({ ...request, top }));
@@ -151,6 +184,7 @@ export class Collection {
     points: PointRecord[];
     nextOffset: PointId | null;
   } {
+    this.requireAllShards();
     const ask = { ...request, limit: request.limit + 1 };
     const merged: PointRecord[] = [];
     for (const shard of this.shards) merged.push(...shard.scroll(ask).points);
@@ -161,6 +195,7 @@ export class Collection {
 
   /** Exact count of points matching the filter. */
   count(filter: Filter | undefined): number {
+    this.requireAllShards();
     return this.shards.reduce((n, s) => n + s.count(filter), 0);
   }
 

@@ -19,8 +19,8 @@ export function tempDir(prefix = 'hektor-test-'): { path: string; remove: () => 
 }
 
 /** Starts a node in this process on an ephemeral port. */
-export async function startNode(dataDir: string): Promise<{ node: HektorNode; url: string }> {
-  const config = loadConfig({ flags: { data_dir: dataDir, http_port: 0, host: '127.0.0.1', log_level: 'silent' } });
+export async function startNode(dataDir: string, flags: Record<string, string | number> = {}): Promise<{ node: HektorNode; url: string }> {
+  const config = loadConfig({ flags: { data_dir: dataDir, http_port: 0, grpc_port: 0, host: '127.0.0.1', log_level: 'silent', ...flags } });
   const node = await HektorNode.start(config, pino({ level: 'silent' }));
   return { node, url: `http://127.0.0.1:${node.httpPort}` };
 }
@@ -40,7 +40,7 @@ const BIN = new URL('../../../bin/hektor.js', import.meta.url).pathname;
 
 /** Spawns `hektor serve` on an ephemeral port and resolves once it listens. */
 export async function spawnNode(dataDir: string, extraArgs: string[] = []): Promise<ChildNode> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--http-port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...extraArgs], {
+  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--http-port', '0', '--grpc-port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
