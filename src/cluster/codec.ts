@@ -13,8 +13,13 @@ const MESSAGE_TYPES = new Set([
 
 /** Encodes a message for a RaftBatch. */
 export function encodeMessage(m: Message): Buffer {
+  // The replacer looks at the holder's original value: JSON.stringify has already applied
+  // Buffer.prototype.toJSON to `value` when the bytes are a Buffer.
   return Buffer.from(
-    JSON.stringify(m, (_key, value: unknown) => (value instanceof Uint8Array ? { $b64: Buffer.from(value).toString('base64') } : value)),
+    JSON.stringify(m, function (this: Record<string, unknown>, key: string, value: unknown) {
+      const original = this[key];
+      return original instanceof Uint8Array ? { $b64: Buffer.from(original).toString('base64') } : value;
+    }),
   );
 }
 
