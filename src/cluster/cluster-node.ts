@@ -306,7 +306,7 @@ export class ClusterNode {
     }
     this.inflight.set(to, inflight + 1);
     const client = this.peers.client(to, address);
-    const request = { cluster_id: this.options.clusterId, from: this.id, to, messages: messages.map(encodeMessage) };
+    const request = { cluster_id: this.options.clusterId, from: this.id, to, messages: messages.map(encodeMessage), from_address: this.grpcAddress };
     unary<RaftBatch, RaftAck__Output>((r, md, o, cb) => client.SendRaft(r, md, o, cb), request, CLUSTER_LIMITS.raftSendDeadlineMs).then(
       () => {
         for (const m of messages) if (m.type === 'snapshot') this.raft.reportSnapshot(to, true);
@@ -636,6 +636,7 @@ export class ClusterNode {
           callback({ code: grpc.status.PERMISSION_DENIED, details: `peer_refused: certificate names ${identity ?? '(none)'} but the batch is from ${batch.from}` });
           return;
         }
+        if (batch.from_address !== '' && !this.addresses.has(batch.from)) this.addresses.set(batch.from, batch.from_address);
         for (const raw of batch.messages) {
           try {
             const m = decodeMessage(raw);

@@ -9,6 +9,11 @@ export interface RaftBatch {
   'from'?: (string);
   'to'?: (string);
   'messages'?: (Buffer | Uint8Array | string)[];
+  /**
+   * The sender's gRPC address, so that a node that has not caught up on the member list yet
+   * (a joining learner) can answer.
+   */
+  'from_address'?: (string);
 }
 
 /**
@@ -19,4 +24,9 @@ export interface RaftBatch__Output {
   'from': (string);
   'to': (string);
   'messages': (Buffer)[];
+  /**
+   * The sender's gRPC address, so that a node that has not caught up on the member list yet
+   * (a joining learner) can answer.
+   */
+  'from_address': (string);
 }
