@@ -48,6 +48,10 @@ class NodeHttpClient implements RestClient {
   }
 
   send(method: string, path: string, body?: string): Promise<RestReply> {
+    return this.attempt(method, path, body, true);
+  }
+
+  private attempt(method: string, path: string, body: string | undefined, mayRetry: boolean): Promise<RestReply> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = {};
       if (body !== undefined) {
@@ -60,7 +64,16 @@ class NodeHttpClient implements RestClient {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       });
-      req.on('error', reject);
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        // A kept-alive socket that the server closed while this process was busy (building the
+        // next bodies, say) fails on first use; Node's documented remedy is one retry on a fresh
+        // socket. Every request the bench sends is idempotent (upserts name their ids).
+        if (mayRetry && req.reusedSocket && e.code === 'ECONNRESET') {
+          this.attempt(method, path, body, false).then(resolve, reject);
+        } else {
+          reject(e);
+        }
+      });
       req.end(body);
     });
   }
