@@ -118,6 +118,12 @@ export class ClusterNode {
   private readonly server = new grpc.Server(SERVER_OPTIONS);
   private readonly random: SeededRandom;
   private readonly addresses = new Map<string, string>();
+  /**
+   * Ids whose address was given statically (`--peers`). A static address wins over the address a
+   * member registers or a Raft batch carries: behind NAT, a proxy or an advertised address, the
+   * configured route is the one that works (and tests route traffic through fault proxies).
+   */
+  private readonly pinnedAddresses = new Set<string>();
   private readonly inflight = new Map<string, number>();
   private readonly proposals = new Map<number, PendingProposal>();
   private readonly reads = new Map<string, PendingRead>();
@@ -174,7 +180,13 @@ export class ClusterNode {
     const node = new ClusterNode(options, storage);
     attach(node);
     node.restoreFromStorage();
-    if (start.kind === 'peers') for (const p of start.peers) node.addresses.set(p.id, p.address);
+    if (start.kind === 'peers') {
+      for (const p of start.peers) {
+        if (p.id === options.nodeId) continue;
+        node.addresses.set(p.id, p.address);
+        node.pinnedAddresses.add(p.id);
+      }
+    }
     await node.listen();
     node.refreshAddresses();
     node.tickTimer = setInterval(() => node.onTick(), options.tickMs);
@@ -322,7 +334,7 @@ export class ClusterNode {
 
   private refreshAddresses(): void {
     for (const m of Object.values(this.metadata.current.members)) {
-      if (m.id !== this.id) this.addresses.set(m.id, m.grpcAddress);
+      if (m.id !== this.id && !this.pinnedAddresses.has(m.id)) this.addresses.set(m.id, m.grpcAddress);
     }
   }
 
@@ -453,7 +465,7 @@ export class ClusterNode {
     let lastError = '';
     while (performance.now() < deadline && !this.closed) {
       try {
-        const client = this.peers.client(`join:${target}`, target);
+        const client = this.peers.client(`join:${target}`, target, false);
         const reply = await unary<JoinRequest, JoinReply__Output>((r, md, o, cb) => client.Join(r, md, o, cb), {
           node_id: this.id, grpc_address: this.grpcAddress, http_address: this.options.httpAddress, zone: this.options.zone,
         }, 3_000);
@@ -542,7 +554,7 @@ export class ClusterNode {
   private async probe(member: MemberInfo): Promise<void> {
     const sentMs = performance.now();
     try {
-      const client = this.peers.client(member.id, member.grpcAddress);
+      const client = this.peers.client(member.id, this.addresses.get(member.id) ?? member.grpcAddress);
       await unary<HeartbeatRequest, HeartbeatReply__Output>((r, md, o, cb) => client.Heartbeat(r, md, o, cb), { from: this.id, sent_at_ms: sentMs }, this.options.heartbeatIntervalMs * 2);
       const now = performance.now();
       this.lastSeenMs.set(member.id, now);

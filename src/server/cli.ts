@@ -7,6 +7,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { HektorError, errorMessage, isHektorError } from '../base/errors.js';
 import { loadConfig } from './config.js';
 import { exportFile, importFile } from './import-export.js';
+import { clusterDown, clusterUp } from './local-cluster.js';
+import { writeClusterCerts } from '../transport/certs.js';
 import { HEKTOR_VERSION, HektorNode } from './node.js';
 
 function integer(value: string): number {
@@ -110,6 +112,78 @@ program
     try {
       const n = await exportFile({ ...opts, pageSize: 1000 });
       process.stdout.write(`${JSON.stringify({ exported: n, file: opts.file })}\n`);
+    } catch (e: unknown) {
+      fail(e);
+    }
+  });
+
+program
+  .command('certs')
+  .description('generate a cluster CA and a certificate per node for mutual TLS between nodes (local use)')
+  .requiredOption('--out <dir>', 'output directory (ca.pem, ca.key, <node>.pem, <node>.key)')
+  .requiredOption('--nodes <ids>', 'comma-separated node ids; each certificate names its node id')
+  .option('--hosts <list>', 'extra host names or IPs for the certificates (127.0.0.1 and localhost are always included)', '')
+  .action((opts: { out: string; nodes: string; hosts: string }) => {
+    try {
+      const ids = opts.nodes.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      if (ids.length === 0 || ids.some((id) => !/^[A-Za-z0-9_.-]{1,64}$/.test(id))) {
+        throw new HektorError('invalid_request', '--nodes takes node ids of 1..64 characters from A-Z a-z 0-9 _ . -');
+      }
+      const hosts = opts.hosts.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const files = writeClusterCerts(opts.out, ids, hosts);
+      process.stdout.write(`${JSON.stringify({ written: files })}\n`);
+    } catch (e: unknown) {
+      fail(e);
+    }
+  });
+
+const cluster = program.command('cluster').description('manage a cluster');
+
+cluster
+  .command('up')
+  .description('start a local cluster of node processes on 127.0.0.1 and print its endpoints')
+  .option('--nodes <n>', 'number of nodes', integer, 3)
+  .option('--dir <dir>', 'directory for data, logs and cluster.json', './hektor-cluster')
+  .action(async (opts: { nodes: number; dir: string }) => {
+    try {
+      const description = await clusterUp(opts.dir, opts.nodes);
+      for (const n of description.nodes) {
+        process.stdout.write(`${n.id}  http://127.0.0.1:${n.httpPort}  grpc 127.0.0.1:${n.grpcPort}  pid ${n.pid}  log ${n.log}\n`);
+      }
+      process.stdout.write(`stop it with: hektor cluster down --dir ${opts.dir}\n`);
+    } catch (e: unknown) {
+      fail(e);
+    }
+  });
+
+cluster
+  .command('down')
+  .description('stop the local cluster started by `hektor cluster up`')
+  .option('--dir <dir>', 'the directory given to cluster up', './hektor-cluster')
+  .option('--purge', 'also delete the nodes\' data')
+  .action(async (opts: { dir: string; purge?: boolean }) => {
+    try {
+      const n = await clusterDown(opts.dir, opts.purge === true);
+      process.stdout.write(`stopped ${n} nodes\n`);
+    } catch (e: unknown) {
+      fail(e);
+    }
+  });
+
+cluster
+  .command('leave')
+  .description('remove a node from the cluster (it stops receiving metadata; stop its process afterwards)')
+  .requiredOption('--node-id <id>', 'the node to remove')
+  .option('--url <url>', 'REST URL of any member', 'http://127.0.0.1:6333')
+  .action(async (opts: { nodeId: string; url: string }) => {
+    try {
+      const response = await fetch(`${opts.url.replace(/\/+$/, '')}/cluster/peer/${encodeURIComponent(opts.nodeId)}`, { method: 'DELETE' });
+      const body = (await response.json()) as { status?: { error?: string; code?: string } | string };
+      if (!response.ok) {
+        const status = typeof body.status === 'object' ? body.status : undefined;
+        throw new HektorError('cluster_unavailable', `${status?.error ?? response.statusText} (${status?.code ?? response.status})`);
+      }
+      process.stdout.write(`${JSON.stringify({ removed: opts.nodeId })}\n`);
     } catch (e: unknown) {
       fail(e);
     }

@@ -133,13 +133,20 @@ export class PeerChannels {
     this.tls = tls;
   }
 
-  /** The client for `nodeId` at `address`, reusing the channel unless the address changed. */
-  client(nodeId: string, address: string): ClusterClient {
+  /**
+   * The client for `nodeId` at `address`, reusing the channel unless the address changed. With
+   * `verifyIdentity` false the peer's certificate must only be signed by the cluster CA (used to
+   * reach a join address, whose node id is not known yet).
+   */
+  client(nodeId: string, address: string, verifyIdentity = true): ClusterClient {
     const existing = this.peers.get(nodeId);
     if (existing !== undefined && existing.address === address) return existing.client;
     existing?.client.close();
     const Cluster = loadClusterProto().hektor.cluster.v1.Cluster;
-    const client = new Cluster(address, channelCredentials(this.tls, nodeId), CHANNEL_OPTIONS);
+    // A fixed TLS server name: identity is checked against the node id, not the host name, and
+    // Node deprecates IP addresses as SNI.
+    const options = this.tls === undefined ? CHANNEL_OPTIONS : { ...CHANNEL_OPTIONS, 'grpc.ssl_target_name_override': 'hektor-node' };
+    const client = new Cluster(address, channelCredentials(this.tls, verifyIdentity ? nodeId : undefined), options);
     this.peers.set(nodeId, { address, client });
     return client;
   }
