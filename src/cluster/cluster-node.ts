@@ -397,7 +397,7 @@ export class ClusterNode {
     const result = await withTimeout(
       new Promise<ApplyResult>((resolve) => this.proposals.set(proposed.index, { term: proposed.term, resolve })),
       deadline - performance.now(),
-      { ok: false, code: 'cluster_unavailable', message: 'the change did not commit in time' } as ApplyResult,
+      { ok: false, code: 'cluster_unavailable', message: 'the change did not commit in time' },
     );
     this.proposals.delete(proposed.index);
     return { ...result, index: proposed.index };
@@ -530,7 +530,7 @@ export class ClusterNode {
         const result = await withTimeout(
           new Promise<ApplyResult>((resolve) => this.proposals.set(proposed.index, { term: proposed.term, resolve })),
           deadline - performance.now(),
-          { ok: false, code: 'cluster_unavailable', message: 'the configuration change did not commit in time' } as ApplyResult,
+          { ok: false, code: 'cluster_unavailable', message: 'the configuration change did not commit in time' },
         );
         if (result.ok) return;
         throw new HektorError(result.code, result.message);

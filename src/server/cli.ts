@@ -36,6 +36,7 @@ program
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default info, env HEKTOR_LOG_LEVEL)')
   .option('--node-id <id>', 'node id (generated and kept in the data directory when absent)')
   .option('--grpc-port <port>', 'node-to-node gRPC port, 0 for any free port (default 6335)', integer)
+  .option('--grpc-api-port <port>', 'public gRPC API port (off unless given; 0 for any free port)', integer)
   .option('--bootstrap', 'start a new cluster with this node as its only member (the default for an empty data directory)')
   .option('--peers <list>', 'static initial cluster: id@host:grpcPort,... including this node')
   .option('--join <host:port>', 'join an existing cluster through the gRPC address of any member')
@@ -47,7 +48,7 @@ program
   .option('--heartbeat-interval-ms <ms>', 'node heartbeat interval (default 200)', integer)
   .option('--failure-timeout-ms <ms>', 'silence after which a node is declared dead (default 2000)', integer)
   .action(async (opts: {
-    config?: string; dataDir?: string; host?: string; httpPort?: number; logLevel?: string; nodeId?: string; grpcPort?: number;
+    config?: string; dataDir?: string; host?: string; httpPort?: number; logLevel?: string; nodeId?: string; grpcPort?: number; grpcApiPort?: number;
     bootstrap?: boolean; peers?: string; join?: string; zone?: string; clusterId?: string; tlsCa?: string; tlsCert?: string; tlsKey?: string;
     heartbeatIntervalMs?: number; failureTimeoutMs?: number;
   }) => {
@@ -58,7 +59,7 @@ program
         env: process.env,
         flags: {
           data_dir: opts.dataDir, host: opts.host, http_port: opts.httpPort, log_level: opts.logLevel, node_id: opts.nodeId,
-          grpc_port: opts.grpcPort, peers: opts.peers, join: opts.join, zone: opts.zone, cluster_id: opts.clusterId,
+          grpc_port: opts.grpcPort, grpc_api_port: opts.grpcApiPort, peers: opts.peers, join: opts.join, zone: opts.zone, cluster_id: opts.clusterId,
           tls_ca: opts.tlsCa, tls_cert: opts.tlsCert, tls_key: opts.tlsKey,
           heartbeat_interval_ms: opts.heartbeatIntervalMs, failure_timeout_ms: opts.failureTimeoutMs,
         },

@@ -25,6 +25,8 @@ export interface NodeConfig {
   nodeId: string | undefined;
   /** Node-to-node gRPC port; 0 picks a free one. */
   grpcPort: number;
+  /** Public gRPC API port (off when absent; 0 picks a free one). */
+  grpcApiPort: number | undefined;
   /** Initial cluster members `id@host:port,...` (this node included), for a static start. */
   peers: { id: string; address: string }[];
   /** Address (host:port, gRPC) of a member to join through. */
@@ -50,6 +52,7 @@ const schema = z.object({
   shutdown_timeout_ms: z.coerce.number().int().min(0).max(600_000),
   node_id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'use 1..64 characters from A-Z a-z 0-9 _ . -').optional(),
   grpc_port: z.coerce.number().int().min(0).max(65535),
+  grpc_api_port: z.coerce.number().int().min(0).max(65535).optional(),
   peers: z.string().optional(),
   join: z.string().regex(/^[^\s:]+:\d+$/, 'use host:port').optional(),
   zone: z.string().min(1).max(64),
@@ -71,6 +74,7 @@ export const DEFAULT_CONFIG = {
   shutdown_timeout_ms: 10_000,
   node_id: undefined,
   grpc_port: 6335,
+  grpc_api_port: undefined,
   peers: undefined,
   join: undefined,
   zone: 'default',
@@ -127,6 +131,7 @@ export function loadConfig(options: { file?: string | undefined; env?: NodeJS.Pr
     shutdownTimeoutMs: c.shutdown_timeout_ms,
     nodeId: c.node_id,
     grpcPort: c.grpc_port,
+    grpcApiPort: c.grpc_api_port,
     peers: c.peers === undefined ? [] : parsePeers(c.peers),
     join: c.join,
     zone: c.zone,

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { buildRestApi } from '../api/rest.js';
+import { PublicGrpcServer } from '../api/grpc-api.js';
 import { NodeMetrics } from '../api/metrics.js';
 import { ClusterNode, type ClusterStart } from '../cluster/cluster-node.js';
 import { ClusterCollections } from '../cluster/collections.js';
@@ -43,18 +44,23 @@ export class HektorNode {
   readonly cluster: ClusterNode;
   private readonly catalog: Catalog;
   private readonly app: FastifyInstance;
+  private publicGrpc: PublicGrpcServer | undefined;
   private ready = false;
   private stopping: Promise<void> | undefined;
   /** The REST port actually bound. */
   httpPort = 0;
 
-  private constructor(config: NodeConfig, logger: Logger, catalog: Catalog, cluster: ClusterNode, collections: ClusterCollections, app: FastifyInstance) {
+  /** The public gRPC API port, when enabled. */
+  get grpcApiPort(): number | undefined {
+    return this.publicGrpc?.port;
+  }
+
+  private constructor(config: NodeConfig, logger: Logger, catalog: Catalog, cluster: ClusterNode, app: FastifyInstance) {
     this.config = config;
     this.logger = logger;
     this.catalog = catalog;
     this.cluster = cluster;
     this.app = app;
-    void collections;
   }
 
   /** Opens the data directory, joins or forms the cluster and starts listening. */
@@ -68,8 +74,7 @@ export class HektorNode {
     if (tls !== undefined) requireTls13();
 
     // The REST server binds first so that its address is known to the cluster metadata.
-    let node: HektorNode | undefined;
-    const holder: { collections?: ClusterCollections; cluster?: ClusterNode } = {};
+    const holder: { collections?: ClusterCollections; cluster?: ClusterNode; node?: HektorNode } = {};
     const metrics = new NodeMetrics(catalog, () => holder.cluster?.status());
     const app = buildRestApi({
       get collections() {
@@ -83,7 +88,7 @@ export class HektorNode {
       metrics,
       logger,
       version: HEKTOR_VERSION,
-      isReady: () => node?.ready ?? false,
+      isReady: () => holder.node?.ready ?? false,
     });
     await app.listen({ host: config.host, port: config.httpPort });
     const address = app.server.address();
@@ -119,8 +124,15 @@ export class HektorNode {
     // A node that forms its own cluster is usable once it leads and has registered itself; a node
     // joining others becomes usable whenever the cluster admits it (readiness shows it).
     if (start.kind === 'bootstrap' && !(await cluster.waitRegistered(10_000))) logger.warn('not yet registered in the cluster metadata');
-    node = new HektorNode(config, logger, catalog, cluster, holder.collections, app);
+    const node = new HektorNode(config, logger, catalog, cluster, app);
+    holder.node = node;
     node.httpPort = httpPort;
+    if (config.grpcApiPort !== undefined) {
+      const publicGrpc = new PublicGrpcServer();
+      const collections = holder.collections;
+      await publicGrpc.start(config.host, config.grpcApiPort, () => collections, logger);
+      node.publicGrpc = publicGrpc;
+    }
     node.ready = true;
     logger.info(
       { host: config.host, port: httpPort, grpcAddress: cluster.grpcAddress, nodeId, dataDir: config.dataDir, version: HEKTOR_VERSION },
@@ -139,7 +151,7 @@ export class HektorNode {
     this.ready = false;
     this.logger.info('shutting down');
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.config.shutdownTimeoutMs).unref());
-    await Promise.race([this.app.close(), timeout]);
+    await Promise.race([Promise.all([this.app.close(), this.publicGrpc?.stop()]), timeout]);
     await this.cluster.stop();
     await this.catalog.close();
     this.logger.info('stopped');
