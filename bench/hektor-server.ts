@@ -70,6 +70,7 @@ export class HektorServer {
   private stderrTail = '';
   private exited: Promise<void>;
   private exitCode: number | null | undefined;
+  private exitSignal: NodeJS.Signals | null = null;
 
   private constructor(port: number, grpcPort: number, dataDir: string, options: ServerOptions) {
     this.port = port;
@@ -88,8 +89,9 @@ export class HektorServer {
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
     this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code) => {
+      this.child.once('exit', (code, signal) => {
         this.exitCode = code;
+        this.exitSignal = signal;
         resolve();
       });
     });
@@ -141,7 +143,10 @@ export class HektorServer {
   /** SIGTERM, wait for exit (SIGKILL after a timeout), then remove the data directory. */
   async stop(): Promise<void> {
     if (!running.has(this)) return;
-    if (this.exitCode === undefined) {
+    if (this.exitCode !== undefined) {
+      // The node died under the bench: its last words are the most useful thing to show.
+      note(`hektor (pid ${this.pid}) had exited (code ${this.exitCode}, signal ${this.exitSignal ?? 'none'}); its last output:\n${this.stderrTail}`);
+    } else {
       this.child.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
