@@ -6,9 +6,14 @@
  *
  * Without --nodes, runs alternate between 3 and 5 nodes. --bug NAME turns on a deliberate core
  * bug (doubleCountVotes, grantVoteToStaleLog, commitPreviousTermByQuorum, skipReadConfirmation) to see the checkers fire.
+ * --metadata makes the workload propose metadata commands applied through MetadataStateMachine on
+ * every node; --metadata-bug NAME (selfPreferringPrimary, lossySnapshot, ghostInSync; implies
+ * --metadata) swaps in a deliberately broken state machine.
  */
 
 import type { RaftTestHooks } from '../../src/consensus/raft.js';
+import { METADATA_BUGS } from './metadata-sim.js';
+import type { MetadataSimOptions } from './metadata-sim.js';
 import { formatFailure, runSimulation } from './sim.js';
 import type { SimStats } from './sim.js';
 
@@ -18,10 +23,12 @@ interface CliArgs {
   from: number;
   nodes: number | undefined;
   bug: keyof RaftTestHooks | undefined;
+  metadata: boolean;
+  metadataBug: string | undefined;
 }
 
 function parseArgs(argv: readonly string[]): CliArgs {
-  const args: CliArgs = { seed: undefined, seeds: 1, from: 1, nodes: undefined, bug: undefined };
+  const args: CliArgs = { seed: undefined, seeds: 1, from: 1, nodes: undefined, bug: undefined, metadata: false, metadataBug: undefined };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1] ?? '';
@@ -36,6 +43,13 @@ function parseArgs(argv: readonly string[]): CliArgs {
         args.bug = value;
         i++;
         break;
+      case '--metadata': args.metadata = true; break;
+      case '--metadata-bug':
+        if (METADATA_BUGS[value] === undefined) usage(`unknown metadata bug ${value}`);
+        args.metadata = true;
+        args.metadataBug = value;
+        i++;
+        break;
       default: usage(`unknown argument ${String(flag)}`);
     }
   }
@@ -46,7 +60,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
 }
 
 function usage(problem: string): never {
-  process.stderr.write(`${problem}\nusage: npm run sim -- (--seed S | --seeds N [--from S]) [--nodes K] [--bug NAME]\n`);
+  process.stderr.write(`${problem}\nusage: npm run sim -- (--seed S | --seeds N [--from S]) [--nodes K] [--bug NAME] [--metadata] [--metadata-bug NAME]\n`);
   process.exit(2);
 }
 
@@ -60,6 +74,10 @@ function main(): void {
   const first = args.seed ?? args.from;
   const count = args.seed === undefined ? args.seeds : 1;
   const hooks: RaftTestHooks = args.bug === undefined ? {} : { [args.bug]: true };
+  const bugMachine = args.metadataBug === undefined ? undefined : METADATA_BUGS[args.metadataBug];
+  const metadata: MetadataSimOptions | undefined = !args.metadata ? undefined : bugMachine === undefined ? {} : { stateMachineFor: bugMachine };
+  const replayFlags = !args.metadata ? '' : args.metadataBug === undefined ? ' --metadata' : ` --metadata-bug ${args.metadataBug}`;
+  const metadataTotals = { commands: 0, ok: 0, errors: 0, collectionsCreated: 0, comparisons: 0, restores: 0 };
   const recovery: number[] = [];
   const converge: number[] = [];
   let committed = 0;
@@ -70,9 +88,9 @@ function main(): void {
   for (let k = 0; k < count; k++) {
     const seed = first + k;
     const nodeCount = args.nodes ?? (seed % 2 === 0 ? 3 : 5);
-    const result = runSimulation({ seed, nodeCount, testHooks: hooks });
+    const result = runSimulation({ seed, nodeCount, testHooks: hooks, ...(metadata === undefined ? {} : { metadata }) });
     if (!result.ok) {
-      process.stderr.write(`${formatFailure(result, nodeCount)}\n`);
+      process.stderr.write(`${formatFailure(result, nodeCount, replayFlags)}\n`);
       process.stderr.write(`${k} seeds passed before this one\n`);
       process.exit(1);
     }
@@ -83,6 +101,9 @@ function main(): void {
     reads += s.readsServed;
     snapshots += s.snapshotsInstalled;
     configChanges += s.configChanges;
+    if (s.metadata !== null) {
+      for (const key of Object.keys(metadataTotals) as (keyof typeof metadataTotals)[]) metadataTotals[key] += s.metadata[key];
+    }
     if (count === 1) process.stdout.write(`${JSON.stringify({ seed, nodeCount, ...s })}\n`);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -93,6 +114,7 @@ function main(): void {
     committedEntries: committed, readsServed: reads, snapshotsInstalled: snapshots, configChanges,
     leaderLosses: recovery.length, leaderRecoveryTicksP50: percentile(recovery, 0.5), leaderRecoveryTicksP99: percentile(recovery, 0.99),
     healToConvergedTicksP50: percentile(converge, 0.5), healToConvergedTicksP99: percentile(converge, 0.99),
+    ...(args.metadata ? { metadata: metadataTotals } : {}),
   })}\n`);
 }
 

@@ -15,6 +15,8 @@ import type { RaftTestHooks, Ready } from '../../src/consensus/raft.js';
 import { MemoryStorage } from '../../src/consensus/storage.js';
 import type { ConfigState, Entry, Message, NodeId, ReadState } from '../../src/consensus/types.js';
 import { decodeConfig } from '../../src/consensus/types.js';
+import { MetadataHarness, MetadataViolation } from './metadata-sim.js';
+import type { MetadataSimOptions, MetadataStats } from './metadata-sim.js';
 import { EventQueue } from './queue.js';
 
 /** Fault rates and timings of a run (all times in simulated milliseconds). */
@@ -54,6 +56,11 @@ export interface SimOptions {
   readonly clientIntervalMs?: number;
   readonly membershipChanges?: boolean;
   readonly traceLength?: number;
+  /**
+   * When set, client writes are encoded metadata commands and every node applies committed
+   * entries through its own MetadataStateMachine, checked for identical states and results.
+   */
+  readonly metadata?: MetadataSimOptions;
 }
 
 /** Measurements of a clean run. */
@@ -72,6 +79,8 @@ export interface SimStats {
   readonly healToConvergedTicks: number;
   /** The leader's config when the run converged. */
   readonly finalConfig: ConfigState;
+  /** The metadata workload's counters (null without the metadata option). */
+  readonly metadata: MetadataStats | null;
 }
 
 /** The result of one run. */
@@ -137,7 +146,7 @@ export function runSimulation(options: SimOptions): SimResult {
     const stats = sim.run();
     return { ok: true, seed: options.seed, stats };
   } catch (e: unknown) {
-    if (e instanceof Violation || e instanceof AssertionError) {
+    if (e instanceof Violation || e instanceof MetadataViolation || e instanceof AssertionError) {
       return { ok: false, seed: options.seed, violation: e.message, trace: sim.formatTrace() };
     }
     throw e;
@@ -153,6 +162,7 @@ class Simulation {
   private readonly livenessTicksMax: number;
   private readonly clientIntervalMs: number;
   private readonly membershipChanges: boolean;
+  private readonly metadata: MetadataHarness | undefined;
   private nowMs = 0;
   private faultsActive = true;
   private readonly blockedLinks = new Map<string, number>();
@@ -193,6 +203,7 @@ class Simulation {
     this.clientIntervalMs = options.clientIntervalMs ?? 8;
     this.membershipChanges = options.membershipChanges ?? true;
     this.traceLength = options.traceLength ?? 60;
+    this.metadata = options.metadata === undefined ? undefined : new MetadataHarness(options.seed, options.metadata);
     const ids = Array.from({ length: options.nodeCount }, (_, i) => `n${i}`);
     // One seed in three (with membership changes and 5+ nodes) starts with three voters; the
     // others begin with empty storage outside the cluster and must be added, caught up (entries
@@ -232,6 +243,7 @@ class Simulation {
       transfers: this.transfers, events: this.events, leaderRecoveryTicks: this.leaderRecoveryTicks,
       healToConvergedTicks: Math.round(((this.convergedAtMs ?? this.nowMs) - this.healedAtMs) / TICK_MS),
       finalConfig: this.currentLeader()?.raft?.status().config ?? { voters: [], learners: [] },
+      metadata: this.metadata?.stats() ?? null,
     };
   }
 
@@ -304,9 +316,9 @@ class Simulation {
 
   private startNode(node: SimNode): void {
     const snapshot = node.storage.snapshot();
-    node.app = snapshot.metadata.index === 0
-      ? { appliedIndex: 0, digest: 0, commands: 0, config: snapshot.metadata.config }
-      : decodeAppState(snapshot.data, snapshot.metadata.config);
+    const decoded = snapshot.metadata.index === 0 ? undefined : decodeAppState(snapshot.data, snapshot.metadata.config);
+    node.app = decoded?.app ?? { appliedIndex: 0, digest: 0, commands: 0, config: snapshot.metadata.config };
+    this.metadata?.start(node.id, decoded?.metadata, node.app.appliedIndex);
     node.raft = new RaftNode({
       id: node.id,
       storage: node.storage,
@@ -373,7 +385,7 @@ class Simulation {
   private maybeCompact(node: SimNode): void {
     const applied = node.app.appliedIndex;
     if (applied - node.storage.snapshot().metadata.index < SNAPSHOT_EVERY_ENTRIES) return;
-    node.storage.createSnapshot(applied, node.app.config, encodeAppState(node.app));
+    node.storage.createSnapshot(applied, node.app.config, encodeAppState(node.app, this.metadata?.snapshot(node.id)));
     node.storage.compact(applied - KEEP_AFTER_SNAPSHOT_ENTRIES);
   }
 
@@ -402,16 +414,18 @@ class Simulation {
       known.witnessTerm = Math.min(known.witnessTerm, term);
     }
     this.maxAppliedIndex = Math.max(this.maxAppliedIndex, e.index);
+    this.metadata?.apply(node.id, e);
     const probe = this.livenessProbe;
     if (probe !== undefined && e.index === probe.index && e.term !== probe.term && node.index === probe.node) this.livenessProbe = undefined;
   }
 
   private installSnapshot(node: SimNode, data: Uint8Array, index: number, config: ConfigState): void {
-    const state = decodeAppState(data, config);
+    const { app: state, metadata } = decodeAppState(data, config);
     if (state.appliedIndex !== index) throw new Violation(`snapshot at ${index} holds state of ${state.appliedIndex}`);
     const known = this.committed.get(index);
     if (known !== undefined && known.digest !== state.digest) throw new Violation(`snapshot at ${index} diverges from the committed history`);
     node.app = state;
+    if (this.metadata !== undefined) this.metadata.restore(node.id, metadata ?? new Uint8Array(), index);
     this.snapshotsInstalled++;
     this.record(`${node.id} installed snapshot at ${index}`);
   }
@@ -631,8 +645,13 @@ class Simulation {
   private clientWrite(): void {
     const leader = this.currentLeader();
     if (leader?.raft == null) return;
-    const data = new Uint8Array(8);
-    new DataView(data.buffer).setFloat64(0, this.nextWrite++);
+    let data: Uint8Array;
+    if (this.metadata !== undefined) {
+      data = this.metadata.nextCommand(leader.id, this.nowMs);
+    } else {
+      data = new Uint8Array(8);
+      new DataView(data.buffer).setFloat64(0, this.nextWrite++);
+    }
     leader.raft.propose(data);
     this.afterStep(leader);
   }
@@ -740,13 +759,20 @@ function hashBytes(data: Uint8Array): number {
   return h;
 }
 
-function encodeAppState(app: AppState): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ appliedIndex: app.appliedIndex, digest: app.digest, commands: app.commands }));
+/** Snapshot data: the hash-chain state plus, with metadata on, the metadata snapshot bytes. */
+function encodeAppState(app: AppState, metadata: Uint8Array | undefined): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({
+    appliedIndex: app.appliedIndex, digest: app.digest, commands: app.commands,
+    ...(metadata === undefined ? {} : { metadata: Buffer.from(metadata).toString('base64') }),
+  }));
 }
 
-function decodeAppState(data: Uint8Array, config: ConfigState): AppState {
-  const parsed = JSON.parse(new TextDecoder().decode(data)) as { appliedIndex: number; digest: number; commands: number };
-  return { appliedIndex: parsed.appliedIndex, digest: parsed.digest, commands: parsed.commands, config };
+function decodeAppState(data: Uint8Array, config: ConfigState): { app: AppState; metadata: Uint8Array | undefined } {
+  const parsed = JSON.parse(new TextDecoder().decode(data)) as { appliedIndex: number; digest: number; commands: number; metadata?: string };
+  return {
+    app: { appliedIndex: parsed.appliedIndex, digest: parsed.digest, commands: parsed.commands, config },
+    metadata: parsed.metadata === undefined ? undefined : new Uint8Array(Buffer.from(parsed.metadata, 'base64')),
+  };
 }
 
 function describeMessage(m: Message): string {
@@ -773,12 +799,12 @@ function describeMessage(m: Message): string {
   }
 }
 
-/** Formats a failed run for humans: the seed first, then the trace. */
-export function formatFailure(result: Extract<SimResult, { ok: false }>, nodeCount: number): string {
+/** Formats a failed run for humans: the seed first, then the trace; `replayFlags` completes the replay command. */
+export function formatFailure(result: Extract<SimResult, { ok: false }>, nodeCount: number, replayFlags = ''): string {
   return [
     `SIMULATION FAILED seed=${result.seed} nodes=${nodeCount}`,
     `violation: ${result.violation}`,
-    `replay: npm run sim -- --seed ${result.seed} --nodes ${nodeCount}`,
+    `replay: npm run sim -- --seed ${result.seed} --nodes ${nodeCount}${replayFlags}`,
     'last events:',
     ...result.trace.map((t) => `  ${t}`),
   ].join('\n');
