@@ -65,6 +65,18 @@ function waitParam(request: FastifyRequest): boolean {
   throw new HektorError('invalid_request', `query parameter wait must be true or false, got "${wait}"`);
 }
 
+/**
+ * Metadata reads are served from this node's applied state; `?consistency=linearizable` first
+ * confirms with the leader (ReadIndex) that the state includes every change committed before the
+ * request arrived.
+ */
+async function metadataRead(request: FastifyRequest, cluster: ClusterNode): Promise<void> {
+  const consistency = (request.query as Record<string, string | undefined>).consistency;
+  if (consistency === undefined || consistency === 'local') return;
+  if (consistency !== 'linearizable') throw new HektorError('invalid_request', `consistency must be "local" or "linearizable", got "${consistency}"`);
+  await cluster.linearize();
+}
+
 function nameParam(request: FastifyRequest): string {
   return (request.params as { name: string }).name;
 }
@@ -140,7 +152,10 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });
-  app.get('/cluster', async (request) => ok(request, clusterInfo(deps.cluster)));
+  app.get('/cluster', async (request) => {
+    await metadataRead(request, deps.cluster);
+    return ok(request, clusterInfo(deps.cluster));
+  });
   app.delete('/cluster/peer/:id', async (request) => {
     const id = (request.params as { id: string }).id;
     if (deps.cluster.metadata.current.members[id] === undefined && !deps.cluster.status().voters.includes(id) && !deps.cluster.status().learners.includes(id)) {
@@ -151,15 +166,22 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   });
 
   // ------------------------------------------------------------------ collections
-  app.get('/collections', async (request) => ok(request, { collections: deps.collections.names().map((name) => ({ name })) }));
+  app.get('/collections', async (request) => {
+    await metadataRead(request, deps.cluster);
+    return ok(request, { collections: deps.collections.names().map((name) => ({ name })) });
+  });
 
   app.get('/collections/:name', async (request) => {
+    await metadataRead(request, deps.cluster);
     const meta = deps.collections.meta(nameParam(request));
     const local = deps.collections.exists(meta.config.name) ? localOrUndefined(deps.collections, meta.config.name) : undefined;
     return ok(request, collectionInfo(meta, local));
   });
 
-  app.get('/collections/:name/exists', async (request) => ok(request, { exists: deps.collections.exists(nameParam(request)) }));
+  app.get('/collections/:name/exists', async (request) => {
+    await metadataRead(request, deps.cluster);
+    return ok(request, { exists: deps.collections.exists(nameParam(request)) });
+  });
 
   app.put('/collections/:name', async (request) => {
     const body = parse(S.createCollectionBody, request.body);
