@@ -8,7 +8,8 @@
  * bug (doubleCountVotes, grantVoteToStaleLog, commitPreviousTermByQuorum, skipReadConfirmation) to see the checkers fire.
  * --metadata makes the workload propose metadata commands applied through MetadataStateMachine on
  * every node; --metadata-bug NAME (selfPreferringPrimary, lossySnapshot, ghostInSync; implies
- * --metadata) swaps in a deliberately broken state machine.
+ * --metadata) swaps in a deliberately broken state machine; --hostile-names (implies --metadata) adds
+ * valid ids and names such as "__proto__" and "constructor" to the workload.
  */
 
 import type { RaftTestHooks } from '../../src/consensus/raft.js';
@@ -25,10 +26,11 @@ interface CliArgs {
   bug: keyof RaftTestHooks | undefined;
   metadata: boolean;
   metadataBug: string | undefined;
+  hostileNames: boolean;
 }
 
 function parseArgs(argv: readonly string[]): CliArgs {
-  const args: CliArgs = { seed: undefined, seeds: 1, from: 1, nodes: undefined, bug: undefined, metadata: false, metadataBug: undefined };
+  const args: CliArgs = { seed: undefined, seeds: 1, from: 1, nodes: undefined, bug: undefined, metadata: false, metadataBug: undefined, hostileNames: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1] ?? '';
@@ -44,6 +46,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
         i++;
         break;
       case '--metadata': args.metadata = true; break;
+      case '--hostile-names': args.metadata = true; args.hostileNames = true; break;
       case '--metadata-bug':
         if (METADATA_BUGS[value] === undefined) usage(`unknown metadata bug ${value}`);
         args.metadata = true;
@@ -60,7 +63,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
 }
 
 function usage(problem: string): never {
-  process.stderr.write(`${problem}\nusage: npm run sim -- (--seed S | --seeds N [--from S]) [--nodes K] [--bug NAME] [--metadata] [--metadata-bug NAME]\n`);
+  process.stderr.write(`${problem}\nusage: npm run sim -- (--seed S | --seeds N [--from S]) [--nodes K] [--bug NAME] [--metadata] [--metadata-bug NAME] [--hostile-names]\n`);
   process.exit(2);
 }
 
@@ -75,8 +78,12 @@ function main(): void {
   const count = args.seed === undefined ? args.seeds : 1;
   const hooks: RaftTestHooks = args.bug === undefined ? {} : { [args.bug]: true };
   const bugMachine = args.metadataBug === undefined ? undefined : METADATA_BUGS[args.metadataBug];
-  const metadata: MetadataSimOptions | undefined = !args.metadata ? undefined : bugMachine === undefined ? {} : { stateMachineFor: bugMachine };
-  const replayFlags = !args.metadata ? '' : args.metadataBug === undefined ? ' --metadata' : ` --metadata-bug ${args.metadataBug}`;
+  const metadata: MetadataSimOptions | undefined = !args.metadata ? undefined : {
+    ...(bugMachine === undefined ? {} : { stateMachineFor: bugMachine }),
+    ...(args.hostileNames ? { hostileNames: true } : {}),
+  };
+  const replayFlags = !args.metadata ? ''
+    : `${args.metadataBug === undefined ? ' --metadata' : ` --metadata-bug ${args.metadataBug}`}${args.hostileNames ? ' --hostile-names' : ''}`;
   const metadataTotals = { commands: 0, ok: 0, errors: 0, collectionsCreated: 0, comparisons: 0, restores: 0 };
   const recovery: number[] = [];
   const converge: number[] = [];

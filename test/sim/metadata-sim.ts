@@ -19,6 +19,12 @@ import type { CollectionConfig } from '../../src/shard/collection.js';
 export interface MetadataSimOptions {
   /** Builds the state machine of a node (tests inject broken ones); a plain one by default. */
   readonly stateMachineFor?: (nodeId: NodeId) => MetadataStateMachine;
+  /**
+   * Adds ids and names that are valid (node ids and collection names allow A-Z a-z 0-9 _ . -)
+   * but collide with Object.prototype or with MemberInfo's own fields: "__proto__",
+   * "constructor", "toString", "zone".
+   */
+  readonly hostileNames?: boolean;
 }
 
 /** What the metadata workload did in one run (counted once per committed index). */
@@ -39,6 +45,9 @@ export class MetadataViolation extends Error {}
 const MEMBER_POOL = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
 const COLLECTION_POOL = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'];
 const FIELD_POOL = ['f0', 'f1', 'f2', 'f3', 'f4'];
+const HOSTILE_MEMBERS = ['__proto__', 'constructor', 'zone'];
+const HOSTILE_COLLECTIONS = ['__proto__', 'constructor', 'toString'];
+const HOSTILE_FIELDS = ['__proto__', 'constructor'];
 const INDEX_TYPES: readonly PayloadIndexType[] = ['keyword', 'integer', 'float', 'bool', 'uuid'];
 const DISTANCES: readonly Distance[] = ['Cosine', 'Euclid', 'Dot'];
 const NODE_STATES: readonly NodeState[] = ['alive', 'suspect', 'dead'];
@@ -57,6 +66,9 @@ interface IndexRecord {
 /** The metadata side of one simulated run; the simulator calls it at each apply, snapshot and restore. */
 export class MetadataHarness {
   private readonly rng: SeededRandom;
+  private readonly memberPool: readonly string[];
+  private readonly collectionPool: readonly string[];
+  private readonly fieldPool: readonly string[];
   private readonly machines = new Map<NodeId, MetadataStateMachine>();
   private readonly records = new Map<number, IndexRecord>();
   /** Live members when each collection incarnation (`name@raftIndex`) was created. */
@@ -72,6 +84,10 @@ export class MetadataHarness {
   constructor(seed: number, private readonly options: MetadataSimOptions) {
     // Its own stream, so the metadata workload does not shift the simulator's fault schedule.
     this.rng = new SeededRandom((Math.imul(seed, 0x9e3779b1) + 0x6d657461) >>> 0);
+    const hostile = options.hostileNames === true;
+    this.memberPool = hostile ? [...MEMBER_POOL, ...HOSTILE_MEMBERS] : MEMBER_POOL;
+    this.collectionPool = hostile ? [...COLLECTION_POOL, ...HOSTILE_COLLECTIONS] : COLLECTION_POOL;
+    this.fieldPool = hostile ? [...FIELD_POOL, ...HOSTILE_FIELDS] : FIELD_POOL;
   }
 
   /** A node (re)starts: a fresh state machine, restored from its durable snapshot if it has one. */
@@ -189,32 +205,34 @@ export class MetadataHarness {
     const live = Object.values(state.members).filter((m) => m.state !== 'dead').length;
     const roll = live < 3 && rng.chance(0.5) ? 0 : rng.next();
     if (roll < 0.18) {
-      const id = this.pick(MEMBER_POOL);
-      const k = MEMBER_POOL.indexOf(id);
+      const id = this.pick(this.memberPool);
+      const k = this.memberPool.indexOf(id);
       return { type: 'upsert_member', member: { id, grpcAddress: `10.0.0.${k}:6335`, httpAddress: `10.0.0.${k}:6333`, zone: `zone-${k % 3}` } };
     }
-    if (roll < 0.25) return { type: 'remove_member', id: this.pickMostlyFrom(members, MEMBER_POOL) };
+    if (roll < 0.25) return { type: 'remove_member', id: this.pickMostlyFrom(members, this.memberPool) };
     if (roll < 0.40) {
       const state = NODE_STATES[rng.int(NODE_STATES.length)] ?? 'alive';
-      return { type: 'set_node_state', id: this.pickMostlyFrom(members, MEMBER_POOL), state };
+      return { type: 'set_node_state', id: this.pickMostlyFrom(members, this.memberPool), state };
     }
     if (roll < 0.65) return { type: 'create_collection', config: this.randomConfig(nowMs) };
-    if (roll < 0.78) return { type: 'delete_collection', name: this.pickMostlyFrom(collections, COLLECTION_POOL) };
-    const collection = this.pickMostlyFrom(collections, COLLECTION_POOL);
+    if (roll < 0.78) return { type: 'delete_collection', name: this.pickMostlyFrom(collections, this.collectionPool) };
+    const collection = this.pickMostlyFrom(collections, this.collectionPool);
     if (roll < 0.92) {
-      return { type: 'create_payload_index', collection, field: this.pick(FIELD_POOL), fieldType: this.pick(INDEX_TYPES) };
+      return { type: 'create_payload_index', collection, field: this.pick(this.fieldPool), fieldType: this.pick(INDEX_TYPES) };
     }
-    const schema = Object.keys(state.collections[collection]?.config.payload_schema ?? {});
-    return { type: 'delete_payload_index', collection, field: this.pickMostlyFrom(schema, FIELD_POOL) };
+    // Own properties only: with hostile names, "toString" must not find Object.prototype.toString.
+    const schema = Object.hasOwn(state.collections, collection) ? Object.keys(state.collections[collection]?.config.payload_schema ?? {}) : [];
+    return { type: 'delete_payload_index', collection, field: this.pickMostlyFrom(schema, this.fieldPool) };
   }
 
   private randomConfig(nowMs: number): CollectionConfig {
     const rng = this.rng;
     const replicationFactor = rng.range(1, 3);
-    const schema: Record<string, PayloadIndexType> = {};
-    if (rng.chance(0.3)) schema[this.pick(FIELD_POOL)] = this.pick(INDEX_TYPES);
+    // No prototype, so that a "__proto__" field is an own key and reaches the encoded command.
+    const schema = Object.create(null) as Record<string, PayloadIndexType>;
+    if (rng.chance(0.3)) schema[this.pick(this.fieldPool)] = this.pick(INDEX_TYPES);
     return {
-      name: this.pick(COLLECTION_POOL),
+      name: this.pick(this.collectionPool),
       vectors: { size: rng.range(2, 256), distance: this.pick(DISTANCES) },
       hnsw_config: { m: rng.range(4, 32), ef_construct: rng.range(16, 256) },
       on_disk_payload: rng.chance(0.5),
