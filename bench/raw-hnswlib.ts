@@ -27,6 +27,8 @@ export interface RawBuild {
   pointsPerSecond: number;
   /** Elapsed seconds after the first `count` points, for each requested checkpoint. */
   checkpoints: Map<number, number>;
+  /** CPU time per added point over the whole build, in microseconds. */
+  cpuUsPerPoint: number;
 }
 
 /**
@@ -40,13 +42,15 @@ export function buildRaw(dataset: Dataset, options: { count?: number; checkpoint
   index.initIndex(count, HNSW_PARAMS.m, HNSW_PARAMS.efConstruct, HNSW_PARAMS.seed);
   const wanted = new Set(options.checkpoints ?? []);
   const checkpoints = new Map<number, number>();
+  const cpuStartMs = ownCpuMs();
   const startMs = nowMs();
   for (let i = 0; i < count; i++) {
     index.addPoint(rowArray(dataset.base, dataset.dim, i), i);
     if (wanted.has(i + 1)) checkpoints.set(i + 1, (nowMs() - startMs) / 1000);
   }
   const buildSeconds = (nowMs() - startMs) / 1000;
-  return { index, buildSeconds, pointsPerSecond: count / buildSeconds, checkpoints };
+  const cpuUsPerPoint = ((ownCpuMs() - cpuStartMs) * 1000) / count;
+  return { index, buildSeconds, pointsPerSecond: count / buildSeconds, checkpoints, cpuUsPerPoint };
 }
 
 /** Throughput, latency and recall of one search configuration. */

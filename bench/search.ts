@@ -121,7 +121,7 @@ async function benchDataset(dataset: Dataset): Promise<void> {
   const truth: GroundTruth = await groundTruth(dataset);
   note(`${dataset.name}: building the raw hnswlib-node index`);
   const raw = buildRaw(dataset);
-  emit({ bench: 'search', phase: 'build', dataset: dataset.name, engine: RAW_ENGINE, points: dataset.baseCount, seconds: round(raw.buildSeconds, 2), points_per_s: round(raw.pointsPerSecond, 1), date });
+  emit({ bench: 'search', phase: 'build', dataset: dataset.name, engine: RAW_ENGINE, points: dataset.baseCount, seconds: round(raw.buildSeconds, 2), points_per_s: round(raw.pointsPerSecond, 1), cpu_us_per_point: round(raw.cpuUsPerPoint, 1), date });
   const rawPoints: Point[] = [];
   const restPoints: Point[] = [];
   const layer = indexLayer ? buildHektorIndex(dataset) : undefined;
