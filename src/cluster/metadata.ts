@@ -67,9 +67,20 @@ export type MetadataEvent =
 
 const OK: ApplyResult = { ok: true };
 
+/**
+ * An empty state. Its records have no prototype: node ids and collection names may be
+ * "__proto__", "constructor" or "toString" (all valid), and with Object.prototype behind them
+ * such keys found inherited members, assigning "__proto__" replaced the prototype instead of
+ * adding a member (invisible to snapshot(), so restored nodes and applying nodes diverged), and
+ * set_node_state("__proto__") wrote to Object.prototype.
+ */
+function emptyState(): MetadataState {
+  return { members: Object.create(null) as Record<string, MemberInfo>, collections: Object.create(null) as Record<string, CollectionMeta> };
+}
+
 /** The replicated state machine. */
 export class MetadataStateMachine {
-  private state: MetadataState = { members: {}, collections: {} };
+  private state: MetadataState = emptyState();
   private readonly listeners: ((event: MetadataEvent) => void)[] = [];
 
   /** The current state (do not modify). */
@@ -154,7 +165,13 @@ export class MetadataStateMachine {
   /** Replaces the state with a snapshot taken at Raft index `index`, announcing the differences. */
   restore(data: Uint8Array, index: number): void {
     const before = this.state;
-    this.state = data.byteLength === 0 ? { members: {}, collections: {} } : (JSON.parse(Buffer.from(data).toString('utf8')) as MetadataState);
+    this.state = emptyState();
+    if (data.byteLength > 0) {
+      // JSON.parse makes "__proto__" an own key; copying keeps it one in the prototype-less records.
+      const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as MetadataState;
+      Object.assign(this.state.members, parsed.members);
+      Object.assign(this.state.collections, parsed.collections);
+    }
     this.emit({ type: 'restored', index });
     for (const name of Object.keys(before.collections)) {
       if (this.state.collections[name] === undefined) this.emit({ type: 'collection_deleted', name, index });

@@ -41,6 +41,31 @@ for (const nodeCount of [3, 5]) {
   });
 }
 
+test('metadata simulation: ids and names that collide with Object.prototype keep every node in agreement', () => {
+  for (let seed = 1; seed <= 60; seed++) {
+    const nodeCount = seed % 2 === 0 ? 3 : 5;
+    const result = runSimulation({ seed, nodeCount, metadata: { hostileNames: true } });
+    if (!result.ok) assert.fail(formatFailure(result, nodeCount, ' --hostile-names'));
+  }
+  assert.equal((Object.prototype as { state?: unknown }).state, undefined, 'Object.prototype was written to');
+});
+
+test('metadata state machine: a member named "__proto__" is a member, and survives snapshot and restore', () => {
+  const upsert = (id: string) => ({ type: 'upsert_member' as const, member: { id, grpcAddress: 'g', httpAddress: 'h', zone: 'z' } });
+  const applier = new MetadataStateMachine();
+  assert.deepEqual(applier.apply(upsert('__proto__'), 1), { ok: true });
+  assert.deepEqual(Object.keys(applier.current.members), ['__proto__']);
+  const restored = new MetadataStateMachine();
+  restored.restore(applier.snapshot(), 1);
+  assert.deepEqual(Object.keys(restored.current.members), ['__proto__']);
+  // Before the fix the applier threw here (members.zone was the prototype's "z") and the restored node did not.
+  for (const sm of [applier, restored]) {
+    assert.equal(sm.apply({ type: 'set_node_state', id: 'zone', state: 'dead' }, 2).ok, false);
+    assert.equal(sm.apply({ type: 'set_node_state', id: 'toString', state: 'dead' }, 3).ok, false);
+  }
+  assert.equal(Buffer.from(applier.snapshot()).toString(), Buffer.from(restored.snapshot()).toString());
+});
+
 /** The first failing seed (alternating 3 and 5 nodes) with the given state machines. */
 function firstFailure(stateMachineFor: (nodeId: NodeId) => MetadataStateMachine, seedsMax: number): { result: Extract<SimResult, { ok: false }>; nodeCount: number } | undefined {
   for (let seed = 1; seed <= seedsMax; seed++) {
