@@ -12,8 +12,9 @@ import { parsePointId, type PointId } from '../base/ids.js';
 import { LIMITS } from '../base/limits.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { ClusterCollections } from '../cluster/collections.js';
+import type { PointRouter } from '../cluster/router.js';
 import type { CollectionMeta } from '../cluster/metadata.js';
-import type { Collection, CollectionConfig, PayloadEdit, Target } from '../shard/collection.js';
+import type { Collection, CollectionConfig, PayloadEdit, ScrollRequest, Target } from '../shard/collection.js';
 import type { ScoredRecord } from '../shard/local-shard.js';
 import type { PointWrite } from '../storage/ops.js';
 import { toFilter, toIds, toPayload, toSelector, toVector } from './convert.js';
@@ -23,6 +24,7 @@ import * as S from './schemas.js';
 /** What the REST layer needs from the node. */
 export interface RestDeps {
   collections: ClusterCollections;
+  router: PointRouter;
   cluster: ClusterNode;
   metrics: NodeMetrics;
   logger: Logger;
@@ -249,25 +251,28 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   };
 
   app.put('/collections/:name/points', async (request) => {
-    const c = deps.collections.local(nameParam(request));
+    const name = nameParam(request);
+    const config = deps.collections.meta(name).config;
     const body = parse(S.upsertBody, request.body);
-    const points = 'points' in body ? body.points.map((p, i) => toPoint(c.config, p.id, p.vector, p.payload, `points[${i}]`)) : toBatch(c.config, body.batch);
+    const points = 'points' in body ? body.points.map((p, i) => toPoint(config, p.id, p.vector, p.payload, `points[${i}]`)) : toBatch(config, body.batch);
     waitParam(request);
-    return acknowledge(request, c.upsert(points));
+    return acknowledge(request, deps.router.upsert(name, points));
   });
 
   app.post('/collections/:name/points/delete', async (request) => {
-    const c = deps.collections.local(nameParam(request));
+    const name = nameParam(request);
+    deps.collections.meta(name);
     const t = target(parse(S.selectorBody, request.body));
     waitParam(request);
-    return acknowledge(request, c.delete(t));
+    return acknowledge(request, deps.router.delete(name, t));
   });
 
   const payloadEdit = (edit: (body: z.infer<typeof S.setPayloadBody>) => PayloadEdit) => async (request: FastifyRequest) => {
-    const c = deps.collections.local(nameParam(request));
+    const name = nameParam(request);
+    deps.collections.meta(name);
     const body = parse(S.setPayloadBody, request.body);
     waitParam(request);
-    return acknowledge(request, c.editPayload(target(body), edit(body)));
+    return acknowledge(request, deps.router.editPayload(name, target(body), edit(body)));
   };
   app.post(
     '/collections/:name/points/payload',
@@ -278,83 +283,95 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   );
   app.put('/collections/:name/points/payload', payloadEdit((b) => ({ type: 'overwrite_payload', payload: toPayload(b.payload, 'payload') ?? {} })));
   app.post('/collections/:name/points/payload/delete', async (request) => {
-    const c = deps.collections.local(nameParam(request));
+    const name = nameParam(request);
+    deps.collections.meta(name);
     const body = parse(S.deletePayloadBody, request.body);
     waitParam(request);
-    return acknowledge(request, c.editPayload(target(body), { type: 'delete_payload', keys: body.keys }));
+    return acknowledge(request, deps.router.editPayload(name, target(body), { type: 'delete_payload', keys: body.keys }));
   });
   app.post('/collections/:name/points/payload/clear', async (request) => {
-    const c = deps.collections.local(nameParam(request));
+    const name = nameParam(request);
+    deps.collections.meta(name);
     const body = parse(S.selectorBody, request.body);
     waitParam(request);
-    return acknowledge(request, c.editPayload(target(body), { type: 'clear_payload' }));
+    return acknowledge(request, deps.router.editPayload(name, target(body), { type: 'clear_payload' }));
   });
 
   // ------------------------------------------------------------------ points: reads
   app.post('/collections/:name/points', async (request) => {
-    const c = deps.collections.local(nameParam(request));
+    const name = nameParam(request);
+    deps.collections.meta(name);
     const body = parse(S.retrieveBody, request.body);
-    return ok(request, c.retrieve(toIds(body.ids), toSelector(body.with_payload, true), body.with_vector ?? false));
+    return ok(request, await deps.router.retrieve(name, toIds(body.ids), toSelector(body.with_payload, true), body.with_vector ?? false));
   });
 
   app.get('/collections/:name/points/:id', async (request) => {
-    const c = deps.collections.local(nameParam(request));
+    const name = nameParam(request);
+    deps.collections.meta(name);
     const rawId = (request.params as { id: string }).id;
     const id = parsePointId(/^\d+$/.test(rawId) ? Number(rawId) : rawId);
-    const [record] = c.retrieve([id], true, true);
-    if (record === undefined) throw new HektorError('point_not_found', `no point with id ${JSON.stringify(id)} in collection "${c.name}"`);
+    const [record] = await deps.router.retrieve(name, [id], true, true);
+    if (record === undefined) throw new HektorError('point_not_found', `no point with id ${JSON.stringify(id)} in collection "${name}"`);
     return ok(request, record);
   });
 
-  const runSearch = (c: Collection, body: z.infer<typeof S.searchBody>, where: string): ScoredRecord[] => {
-    const vector = toVector(body.vector, c.config, `${where}vector`);
-    return searchCollection(c, vector, body, metrics);
+  const runSearch = (name: string, config: CollectionConfig, body: z.infer<typeof S.searchBody>, where: string): Promise<ScoredRecord[]> => {
+    const vector = toVector(body.vector, config, `${where}vector`);
+    return searchCollection(deps, name, vector, body, metrics);
   };
 
   app.post('/collections/:name/points/search', async (request) => {
-    const c = deps.collections.local(nameParam(request));
+    const name = nameParam(request);
+    const config = deps.collections.meta(name).config;
     const body = parse(S.searchBody, request.body);
-    return ok(request, runSearch(c, body, '').map(scoredJson));
+    return ok(request, (await runSearch(name, config, body, '')).map(scoredJson));
   });
 
   app.post('/collections/:name/points/search/batch', async (request) => {
-    const c = deps.collections.local(nameParam(request));
+    const name = nameParam(request);
+    const config = deps.collections.meta(name).config;
     const body = parse(S.searchBatchBody, request.body);
-    return ok(request, body.searches.map((s, i) => runSearch(c, s, `searches[${i}].`).map(scoredJson)));
+    const results = await Promise.all(body.searches.map((s, i) => runSearch(name, config, s, `searches[${i}].`)));
+    return ok(request, results.map((r) => r.map(scoredJson)));
   });
 
-  const runQuery = (c: Collection, body: z.infer<typeof S.queryBody>, where: string): { points: Record<string, unknown>[] } => {
+  const runQuery = async (name: string, config: CollectionConfig, body: z.infer<typeof S.queryBody>, where: string): Promise<{ points: Record<string, unknown>[] }> => {
     const limit = body.limit ?? 10;
     if (body.query === undefined || body.query === null) {
-      const page = c.scroll({
+      const filter = toFilter(body.filter);
+      const scroll: ScrollRequest = {
         limit: limit + (body.offset ?? 0),
-        ...(body.filter === undefined ? {} : { filter: toFilter(body.filter) }),
+        ...(filter === undefined ? {} : { filter }),
         withPayload: toSelector(body.with_payload, false),
         withVector: body.with_vector ?? false,
-      } as Parameters<Collection['scroll']>[0]);
+      };
+      const page = await deps.router.scroll(name, scroll);
       return { points: page.points.slice(body.offset ?? 0).map((p) => ({ ...p, version: 0, score: 0 })) };
     }
-    const vector = queryVector(c, body.query, `${where}query`);
-    return { points: searchCollection(c, vector, { ...body, limit }, metrics).map(scoredJson) };
+    const vector = await queryVector(deps.router, name, config, body.query, `${where}query`);
+    return { points: (await searchCollection(deps, name, vector, { ...body, limit }, metrics)).map(scoredJson) };
   };
 
   app.post('/collections/:name/points/query', async (request) => {
-    const c = deps.collections.local(nameParam(request));
-    return ok(request, runQuery(c, parse(S.queryBody, request.body), ''));
+    const name = nameParam(request);
+    const config = deps.collections.meta(name).config;
+    return ok(request, await runQuery(name, config, parse(S.queryBody, request.body), ''));
   });
 
   app.post('/collections/:name/points/query/batch', async (request) => {
-    const c = deps.collections.local(nameParam(request));
+    const name = nameParam(request);
+    const config = deps.collections.meta(name).config;
     const body = parse(S.queryBatchBody, request.body);
-    return ok(request, body.searches.map((s, i) => runQuery(c, s, `searches[${i}].`)));
+    return ok(request, await Promise.all(body.searches.map((s, i) => runQuery(name, config, s, `searches[${i}].`))));
   });
 
   app.post('/collections/:name/points/scroll', async (request) => {
-    const c = deps.collections.local(nameParam(request));
+    const name = nameParam(request);
+    deps.collections.meta(name);
     const body = parse(S.scrollBody, request.body) ?? {};
     const filter = toFilter(body.filter);
     const offset = body.offset === undefined || body.offset === null ? undefined : parsePointId(body.offset);
-    const page = c.scroll({
+    const page = await deps.router.scroll(name, {
       limit: body.limit ?? 10,
       ...(offset === undefined ? {} : { offset }),
       ...(filter === undefined ? {} : { filter }),
@@ -365,9 +382,10 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   });
 
   app.post('/collections/:name/points/count', async (request) => {
-    const c = deps.collections.local(nameParam(request));
+    const name = nameParam(request);
+    deps.collections.meta(name);
     const body = parse(S.countBody, request.body) ?? {};
-    return ok(request, { count: c.count(toFilter(body.filter)) });
+    return ok(request, { count: await deps.router.count(name, toFilter(body.filter)) });
   });
 
   return app;
@@ -411,22 +429,23 @@ function toBatch(
   return batch.ids.map((id, i) => toPoint(config, id, batch.vectors[i], batch.payloads?.[i], `batch[${i}]`));
 }
 
-function queryVector(c: Collection, query: unknown, where: string): Float32Array {
+async function queryVector(router: PointRouter, name: string, config: CollectionConfig, query: unknown, where: string): Promise<Float32Array> {
   let q = query;
   if (typeof q === 'object' && q !== null && !Array.isArray(q) && 'nearest' in q) q = (q).nearest;
   if (typeof q === 'number' || typeof q === 'string') {
     const id: PointId = parsePointId(q);
-    const [record] = c.retrieve([id], false, true);
+    const [record] = await router.retrieve(name, [id], false, true);
     if (record?.vector === undefined || record.vector === null) {
       throw new HektorError('point_not_found', `${where}: no point with id ${JSON.stringify(id)} to take the query vector from`);
     }
-    return toVector(record.vector, c.config, where);
+    return toVector(record.vector, config, where);
   }
-  return toVector(q, c.config, where);
+  return toVector(q, config, where);
 }
 
-function searchCollection(
-  c: Collection,
+async function searchCollection(
+  deps: RestDeps,
+  name: string,
   vector: Float32Array,
   body: {
     limit: number;
@@ -438,10 +457,10 @@ function searchCollection(
     score_threshold?: number | null | undefined;
   },
   metrics: NodeMetrics,
-): ScoredRecord[] {
+): Promise<ScoredRecord[]> {
   const filter = toFilter(body.filter);
   const ef = body.params?.hnsw_ef ?? undefined;
-  const hits = c.search({
+  const hits = await deps.router.search(name, {
     vector,
     limit: body.limit,
     offset: body.offset ?? 0,
@@ -452,7 +471,8 @@ function searchCollection(
     withPayload: toSelector(body.with_payload, false),
     withVector: body.with_vector ?? false,
   });
-  for (const s of c.shards) metrics.searchPaths.inc({ path: s.lastSearchPath });
+  const local = deps.collections.exists(name) ? localOrUndefined(deps.collections, name) : undefined;
+  for (const s of local?.shards ?? []) metrics.searchPaths.inc({ path: s.lastSearchPath });
   return hits;
 }
 

@@ -30,6 +30,8 @@ import type { LeaveRequest } from '../transport/generated/hektor/cluster/v1/Leav
 import type { LeaveReply__Output } from '../transport/generated/hektor/cluster/v1/LeaveReply.js';
 import type { HeartbeatRequest } from '../transport/generated/hektor/cluster/v1/HeartbeatRequest.js';
 import type { HeartbeatReply__Output } from '../transport/generated/hektor/cluster/v1/HeartbeatReply.js';
+import type { ShardCallRequest, ShardCallRequest__Output } from '../transport/generated/hektor/cluster/v1/ShardCallRequest.js';
+import type { ShardCallReply__Output } from '../transport/generated/hektor/cluster/v1/ShardCallReply.js';
 import { certificateNodeId, serverCredentials, type TlsMaterial } from '../transport/tls.js';
 import { decodeMessage, encodeMessage } from './codec.js';
 import { LmdbRaftStorage } from './raft-storage.js';
@@ -708,6 +710,22 @@ export class ClusterNode {
           (e: unknown) => callback(null, { ok: false, error_code: codeOf(e), error: errorMessage(e), index: 0, leader_id: '', leader_address: '' }),
         );
       },
+      ShardCall: (call, callback) => {
+        const identity = this.peerIdentity(call);
+        if (this.options.tls !== undefined && (identity === undefined || this.metadata.current.members[identity] === undefined)) {
+          callback(null, { ok: false, error_code: 'peer_refused', error: `certificate names ${identity ?? '(none)'}, which is not a member`, result: Buffer.alloc(0) });
+          return;
+        }
+        const handler = this.shardCallHandler;
+        if (handler === undefined) {
+          callback(null, { ok: false, error_code: 'shard_unavailable', error: 'this node does not serve shard calls yet', result: Buffer.alloc(0) });
+          return;
+        }
+        handler(call.request).then(
+          (result) => callback(null, { ok: true, error_code: '', error: '', result }),
+          (e: unknown) => callback(null, { ok: false, error_code: codeOf(e), error: errorMessage(e), result: Buffer.alloc(0) }),
+        );
+      },
       ReadMetadata: (call, callback) => {
         const done = () => callback(null, { ok: true, error_code: '', error: '', state: Buffer.from(this.metadata.snapshot()), applied_index: this.appliedIndex });
         if (!call.request.linearizable) {
@@ -717,6 +735,30 @@ export class ClusterNode {
         this.linearize().then(done, (e: unknown) => callback(null, { ok: false, error_code: codeOf(e), error: errorMessage(e), state: Buffer.alloc(0), applied_index: 0 }));
       },
     };
+  }
+
+  // ------------------------------------------------------------------ data-plane hooks
+
+  private shardCallHandler: ((request: ShardCallRequest__Output) => Promise<Buffer>) | undefined;
+
+  /** Installs the server side of ShardCall (the point router of the node). */
+  onShardCall(handler: (request: ShardCallRequest__Output) => Promise<Buffer>): void {
+    this.shardCallHandler = handler;
+  }
+
+  /** Runs ShardCall on node `nodeId`; throws the remote error with its code. */
+  async shardCall(nodeId: string, request: ShardCallRequest, deadlineMs: number): Promise<Buffer> {
+    const address = this.addresses.get(nodeId) ?? this.metadata.current.members[nodeId]?.grpcAddress;
+    if (address === undefined) throw new HektorError('shard_unavailable', `no address is known for node ${nodeId}`);
+    const client = this.peers.client(nodeId, address);
+    let reply: ShardCallReply__Output;
+    try {
+      reply = await unary<ShardCallRequest, ShardCallReply__Output>((r, md, o, cb) => client.ShardCall(r, md, o, cb), request, deadlineMs);
+    } catch (e: unknown) {
+      throw new HektorError('shard_unavailable', `node ${nodeId} did not answer: ${errorMessage(e)}`);
+    }
+    if (!reply.ok) throw new HektorError(toCode(reply.error_code), reply.error);
+    return reply.result;
   }
 
   // ------------------------------------------------------------------ status and shutdown
@@ -778,7 +820,11 @@ function codeOf(e: unknown): string {
   return e instanceof HektorError ? e.code : 'internal';
 }
 
-const KNOWN_CODES = new Set<string>(['invalid_request', 'invalid_config', 'collection_exists', 'collection_not_found', 'cluster_unavailable', 'peer_refused', 'shutting_down', 'internal']);
+const KNOWN_CODES = new Set<string>([
+  'invalid_request', 'invalid_config', 'invalid_vector', 'invalid_point_id', 'invalid_filter', 'payload_too_large', 'point_not_found',
+  'collection_exists', 'collection_not_found', 'cluster_unavailable', 'shard_unavailable', 'peer_refused', 'shutting_down',
+  'too_many_requests', 'storage_error', 'internal',
+]);
 
 function toCode(code: string): ErrorCode {
   return KNOWN_CODES.has(code) ? (code as ErrorCode) : 'internal';

@@ -15,6 +15,7 @@ import { PublicGrpcServer } from '../api/grpc-api.js';
 import { NodeMetrics } from '../api/metrics.js';
 import { ClusterNode, type ClusterStart } from '../cluster/cluster-node.js';
 import { ClusterCollections } from '../cluster/collections.js';
+import { PointRouter } from '../cluster/router.js';
 import { Catalog } from '../shard/catalog.js';
 import { loadTlsMaterial, requireTls13 } from '../transport/tls.js';
 import type { NodeConfig } from './config.js';
@@ -74,7 +75,7 @@ export class HektorNode {
     if (tls !== undefined) requireTls13();
 
     // The REST server binds first so that its address is known to the cluster metadata.
-    const holder: { collections?: ClusterCollections; cluster?: ClusterNode; node?: HektorNode } = {};
+    const holder: { collections?: ClusterCollections; cluster?: ClusterNode; router?: PointRouter; node?: HektorNode } = {};
     const metrics = new NodeMetrics(catalog, () => holder.cluster?.status());
     const app = buildRestApi({
       get collections() {
@@ -84,6 +85,10 @@ export class HektorNode {
       get cluster() {
         if (holder.cluster === undefined) throw new Error('cluster used before start');
         return holder.cluster;
+      },
+      get router() {
+        if (holder.router === undefined) throw new Error('router used before start');
+        return holder.router;
       },
       metrics,
       logger,
@@ -117,6 +122,7 @@ export class HektorNode {
         const collections = new ClusterCollections(c, catalog, logger);
         holder.collections = collections;
         holder.cluster = c;
+        holder.router = new PointRouter(c, collections);
         c.metadata.onEvent((event) => collections.handle(event));
       },
     );

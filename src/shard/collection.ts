@@ -40,6 +40,15 @@ export interface CollectionSearch extends Omit<ShardSearch, 'top'> {
   offset: number;
 }
 
+/** A page request of points in id order. */
+export interface ScrollRequest {
+  offset?: PointId;
+  limit: number;
+  filter?: Filter;
+  withPayload: PayloadSelector;
+  withVector: boolean;
+}
+
 /** Which points a write targets. */
 export type Target = { ids: PointId[] } | { filter: Filter };
 
@@ -70,7 +79,24 @@ export class Collection {
     return this.shards.length === this.config.shard_number;
   }
 
-  /** Fails unless every shard is local (searches, scrolls, counts and filtered writes need them all). */
+  /**
+   * The local shards an operation runs on: the given subset (each must be local), or all shards,
+   * which must then all be on this node (searches, scrolls, counts and filtered writes need every
+   * shard; the cluster's router asks each node for its own subset).
+   */
+  private shardsFor(only: readonly number[] | undefined): LocalShard[] {
+    if (only !== undefined) {
+      return only.map((id) => {
+        const shard = this.shards[this.shardIds.indexOf(id)];
+        if (shard === undefined) throw new HektorError('shard_unavailable', `shard ${id} of collection "${this.name}" is not on this node`);
+        return shard;
+      });
+    }
+    this.requireAllShards();
+    return [...this.shards];
+  }
+
+  /** Fails unless every shard is local. */
   private requireAllShards(): void {
     if (this.complete) return;
     throw new HektorError(
@@ -128,20 +154,18 @@ export class Collection {
   }
 
   /** Deletes points by ids or filter. */
-  async delete(target: Target): Promise<WriteResult> {
+  async delete(target: Target, only?: readonly number[]): Promise<WriteResult> {
     if ('filter' in target) {
-      this.requireAllShards();
-      return maxSeq(await Promise.all(this.shards.map((s) => s.write({ type: 'delete', target }))));
+      return maxSeq(await Promise.all(this.shardsFor(only).map((s) => s.write({ type: 'delete', target }))));
     }
     const groups = this.groupIds(target.ids);
     return maxSeq(await Promise.all([...groups].map(([shard, ids]) => shard.write({ type: 'delete', target: { ids } }))));
   }
 
   /** Applies a payload edit to points by ids or filter. Missing ids fail with point_not_found. */
-  async editPayload(target: Target, edit: PayloadEdit): Promise<WriteResult> {
+  async editPayload(target: Target, edit: PayloadEdit, only?: readonly number[]): Promise<WriteResult> {
     if ('filter' in target) {
-      this.requireAllShards();
-      return maxSeq(await Promise.all(this.shards.map((s) => s.write({ ...edit, target }))));
+      return maxSeq(await Promise.all(this.shardsFor(only).map((s) => s.write({ ...edit, target }))));
     }
     const missing = target.ids.find((id) => !this.shardFor(id).has(id));
     if (missing !== undefined) {
@@ -170,33 +194,29 @@ export class Collection {
   }
 
   /** Nearest points, best first, ties by id; offset and limit applied after merging shards. */
-  search(request: CollectionSearch): ScoredRecord[] {
-    this.requireAllShards();
+  search(request: CollectionSearch, only?: readonly number[]): ScoredRecord[] {
+    const shards = this.shardsFor(only);
     const top = request.limit + request.offset;
     const merged: ScoredRecord[] = [];
-    for (const shard of this.shards) merged.push(...shard.search({ ...request, top }));
-    const sorted = this.shards.length === 1 ? merged : sortScored(this.config.vectors.distance, merged);
+    for (const shard of shards) merged.push(...shard.search({ ...request, top }));
+    const sorted = shards.length === 1 ? merged : sortScored(this.config.vectors.distance, merged);
     return sorted.slice(request.offset, top);
   }
 
   /** Points in id order from `offset`, with the id the next page starts at. */
-  scroll(request: { offset?: PointId; limit: number; filter?: Filter; withPayload: PayloadSelector; withVector: boolean }): {
-    points: PointRecord[];
-    nextOffset: PointId | null;
-  } {
-    this.requireAllShards();
+  scroll(request: ScrollRequest, only?: readonly number[]): { points: PointRecord[]; nextOffset: PointId | null } {
+    const shards = this.shardsFor(only);
     const ask = { ...request, limit: request.limit + 1 };
     const merged: PointRecord[] = [];
-    for (const shard of this.shards) merged.push(...shard.scroll(ask).points);
+    for (const shard of shards) merged.push(...shard.scroll(ask).points);
     merged.sort((a, b) => comparePointIds(a.id, b.id));
     const next = merged[request.limit];
     return { points: merged.slice(0, request.limit), nextOffset: next === undefined ? null : next.id };
   }
 
   /** Exact count of points matching the filter. */
-  count(filter: Filter | undefined): number {
-    this.requireAllShards();
-    return this.shards.reduce((n, s) => n + s.count(filter), 0);
+  count(filter: Filter | undefined, only?: readonly number[]): number {
+    return this.shardsFor(only).reduce((n, s) => n + s.count(filter), 0);
   }
 
   /** Creates a payload index on every shard and records it in the schema. */

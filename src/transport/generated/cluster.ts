@@ -14,6 +14,8 @@ import type { RaftAck as _hektor_cluster_v1_RaftAck, RaftAck__Output as _hektor_
 import type { RaftBatch as _hektor_cluster_v1_RaftBatch, RaftBatch__Output as _hektor_cluster_v1_RaftBatch__Output } from './hektor/cluster/v1/RaftBatch.js';
 import type { ReadMetadataReply as _hektor_cluster_v1_ReadMetadataReply, ReadMetadataReply__Output as _hektor_cluster_v1_ReadMetadataReply__Output } from './hektor/cluster/v1/ReadMetadataReply.js';
 import type { ReadMetadataRequest as _hektor_cluster_v1_ReadMetadataRequest, ReadMetadataRequest__Output as _hektor_cluster_v1_ReadMetadataRequest__Output } from './hektor/cluster/v1/ReadMetadataRequest.js';
+import type { ShardCallReply as _hektor_cluster_v1_ShardCallReply, ShardCallReply__Output as _hektor_cluster_v1_ShardCallReply__Output } from './hektor/cluster/v1/ShardCallReply.js';
+import type { ShardCallRequest as _hektor_cluster_v1_ShardCallRequest, ShardCallRequest__Output as _hektor_cluster_v1_ShardCallRequest__Output } from './hektor/cluster/v1/ShardCallRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -39,6 +41,8 @@ export interface ProtoGrpcType {
         RaftBatch: MessageTypeDefinition<_hektor_cluster_v1_RaftBatch, _hektor_cluster_v1_RaftBatch__Output>
         ReadMetadataReply: MessageTypeDefinition<_hektor_cluster_v1_ReadMetadataReply, _hektor_cluster_v1_ReadMetadataReply__Output>
         ReadMetadataRequest: MessageTypeDefinition<_hektor_cluster_v1_ReadMetadataRequest, _hektor_cluster_v1_ReadMetadataRequest__Output>
+        ShardCallReply: MessageTypeDefinition<_hektor_cluster_v1_ShardCallReply, _hektor_cluster_v1_ShardCallReply__Output>
+        ShardCallRequest: MessageTypeDefinition<_hektor_cluster_v1_ShardCallRequest, _hektor_cluster_v1_ShardCallRequest__Output>
       }
     }
   }

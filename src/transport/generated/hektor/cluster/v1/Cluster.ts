@@ -14,6 +14,8 @@ import type { RaftAck as _hektor_cluster_v1_RaftAck, RaftAck__Output as _hektor_
 import type { RaftBatch as _hektor_cluster_v1_RaftBatch, RaftBatch__Output as _hektor_cluster_v1_RaftBatch__Output } from '../../../hektor/cluster/v1/RaftBatch.js';
 import type { ReadMetadataReply as _hektor_cluster_v1_ReadMetadataReply, ReadMetadataReply__Output as _hektor_cluster_v1_ReadMetadataReply__Output } from '../../../hektor/cluster/v1/ReadMetadataReply.js';
 import type { ReadMetadataRequest as _hektor_cluster_v1_ReadMetadataRequest, ReadMetadataRequest__Output as _hektor_cluster_v1_ReadMetadataRequest__Output } from '../../../hektor/cluster/v1/ReadMetadataRequest.js';
+import type { ShardCallReply as _hektor_cluster_v1_ShardCallReply, ShardCallReply__Output as _hektor_cluster_v1_ShardCallReply__Output } from '../../../hektor/cluster/v1/ShardCallReply.js';
+import type { ShardCallRequest as _hektor_cluster_v1_ShardCallRequest, ShardCallRequest__Output as _hektor_cluster_v1_ShardCallRequest__Output } from '../../../hektor/cluster/v1/ShardCallRequest.js';
 
 /**
  * The metadata plane: Raft transport, health, membership and metadata access.
@@ -111,6 +113,23 @@ export interface ClusterClient extends grpc.Client {
   sendRaft(argument: _hektor_cluster_v1_RaftBatch, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_RaftAck__Output>): grpc.ClientUnaryCall;
   sendRaft(argument: _hektor_cluster_v1_RaftBatch, callback: grpc.requestCallback<_hektor_cluster_v1_RaftAck__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Runs a point operation on shards this node holds (the coordinator of a request routes each
+   * shard's part to the node that holds it).
+   */
+  ShardCall(argument: _hektor_cluster_v1_ShardCallRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ShardCallReply__Output>): grpc.ClientUnaryCall;
+  ShardCall(argument: _hektor_cluster_v1_ShardCallRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hektor_cluster_v1_ShardCallReply__Output>): grpc.ClientUnaryCall;
+  ShardCall(argument: _hektor_cluster_v1_ShardCallRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ShardCallReply__Output>): grpc.ClientUnaryCall;
+  ShardCall(argument: _hektor_cluster_v1_ShardCallRequest, callback: grpc.requestCallback<_hektor_cluster_v1_ShardCallReply__Output>): grpc.ClientUnaryCall;
+  /**
+   * Runs a point operation on shards this node holds (the coordinator of a request routes each
+   * shard's part to the node that holds it).
+   */
+  shardCall(argument: _hektor_cluster_v1_ShardCallRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ShardCallReply__Output>): grpc.ClientUnaryCall;
+  shardCall(argument: _hektor_cluster_v1_ShardCallRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hektor_cluster_v1_ShardCallReply__Output>): grpc.ClientUnaryCall;
+  shardCall(argument: _hektor_cluster_v1_ShardCallRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ShardCallReply__Output>): grpc.ClientUnaryCall;
+  shardCall(argument: _hektor_cluster_v1_ShardCallRequest, callback: grpc.requestCallback<_hektor_cluster_v1_ShardCallReply__Output>): grpc.ClientUnaryCall;
+  
 }
 
 /**
@@ -148,6 +167,12 @@ export interface ClusterHandlers extends grpc.UntypedServiceImplementation {
    */
   SendRaft: grpc.handleUnaryCall<_hektor_cluster_v1_RaftBatch__Output, _hektor_cluster_v1_RaftAck>;
   
+  /**
+   * Runs a point operation on shards this node holds (the coordinator of a request routes each
+   * shard's part to the node that holds it).
+   */
+  ShardCall: grpc.handleUnaryCall<_hektor_cluster_v1_ShardCallRequest__Output, _hektor_cluster_v1_ShardCallReply>;
+  
 }
 
 export interface ClusterDefinition extends grpc.ServiceDefinition {
@@ -157,4 +182,5 @@ export interface ClusterDefinition extends grpc.ServiceDefinition {
   Propose: MethodDefinition<_hektor_cluster_v1_ProposeRequest, _hektor_cluster_v1_ProposeReply, _hektor_cluster_v1_ProposeRequest__Output, _hektor_cluster_v1_ProposeReply__Output>
   ReadMetadata: MethodDefinition<_hektor_cluster_v1_ReadMetadataRequest, _hektor_cluster_v1_ReadMetadataReply, _hektor_cluster_v1_ReadMetadataRequest__Output, _hektor_cluster_v1_ReadMetadataReply__Output>
   SendRaft: MethodDefinition<_hektor_cluster_v1_RaftBatch, _hektor_cluster_v1_RaftAck, _hektor_cluster_v1_RaftBatch__Output, _hektor_cluster_v1_RaftAck__Output>
+  ShardCall: MethodDefinition<_hektor_cluster_v1_ShardCallRequest, _hektor_cluster_v1_ShardCallReply, _hektor_cluster_v1_ShardCallRequest__Output, _hektor_cluster_v1_ShardCallReply__Output>
 }
