@@ -95,6 +95,8 @@ export class LocalShard {
   private readonly points = new Map<string, MemoryPoint>();
   private readonly slotIds: (PointId | undefined)[] = [];
   private readonly slotPayloads: (Payload | null | undefined)[] = [];
+  /** The seq of each live slot's last write (the `version` searches report). */
+  private readonly slotVersions: number[] = [];
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
   private readonly queue: PendingWrite[] = [];
@@ -257,6 +259,7 @@ export class LocalShard {
   private installPoint(p: StoredPoint): void {
     this.points.set(pointIdKey(p.id), { slot: p.slot, version: p.version });
     this.slotIds[p.slot] = p.id;
+    this.slotVersions[p.slot] = p.version;
     if (!this.config.onDiskPayload) this.slotPayloads[p.slot] = p.payload;
     if (this.index.vector(p.slot) === undefined || !sameVector(this.index.vector(p.slot), p.vector)) {
       this.index.upsert(p.slot, p.vector);
@@ -348,14 +351,23 @@ export class LocalShard {
       ...(candidates === undefined ? {} : { candidates }),
     });
     this.lastSearchPath = plan.path;
+    // Hot path: results are built directly (no intermediate records, no id-keyed lookups).
     const out: ScoredRecord[] = [];
+    const threshold = request.scoreThreshold;
     for (const hit of plan.hits) {
-      if (request.scoreThreshold !== undefined && !passesThreshold(this.config.distance, hit.score, request.scoreThreshold)) continue;
-      const record = this.record(hit.slot, request.withPayload, request.withVector);
-      const mem = this.points.get(pointIdKey(record.id));
-      out.push({ ...record, score: hit.score, version: mem?.version ?? 0 });
+      if (threshold !== undefined && !passesThreshold(this.config.distance, hit.score, threshold)) continue;
+      const id = this.slotIds[hit.slot];
+      assert(id !== undefined, 'search hit on a free slot');
+      const vector = request.withVector ? this.index.vector(hit.slot) : undefined;
+      out.push({
+        id,
+        payload: request.withPayload === false ? null : selectPayload(this.payloadOf(hit.slot), request.withPayload),
+        vector: vector === undefined ? null : Array.from(vector),
+        score: hit.score,
+        version: this.slotVersions[hit.slot] ?? 0,
+      });
     }
-    return sortScored(this.config.distance, out);
+    return out.length > 1 ? sortScored(this.config.distance, out) : out;
   }
 
   private candidateSlots(filter: Filter): Set<number> | undefined {
