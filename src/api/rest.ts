@@ -403,7 +403,8 @@ function toHektorError(error: unknown): HektorError {
   if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
     return new HektorError('invalid_json', 'the body is empty but the content type is application/json; send a JSON object');
   }
-  if (error instanceof SyntaxError || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+  // Only the body parser's errors are the client's bad JSON; any other SyntaxError is ours.
+  if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (error instanceof SyntaxError && fe.statusCode === 400)) {
     return new HektorError('invalid_json', `the body is not valid JSON: ${errorMessage(error)}`);
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {

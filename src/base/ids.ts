@@ -53,7 +53,7 @@ export function encodePointKey(id: PointId): Buffer {
 
 /** Decodes a storage key made by encodePointKey. */
 export function decodePointKey(key: Uint8Array): PointId {
-  const buf = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  const buf = Buffer.from(key.buffer, key.byteOffset, key.length);
   if (buf[0] === 0 && buf.length === 9) return Number(buf.readBigUInt64BE(1));
   const hex = buf.subarray(1, 17).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

@@ -48,7 +48,9 @@ export function encodeRecord(point: StoredPoint): Buffer {
 
 /** Parses a record made by encodeRecord. */
 export function decodeRecord(id: PointId, buf: Uint8Array): StoredPoint {
-  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  // `length`, not `byteLength`: lmdb-js's getBinaryFast returns a view whose byteLength is the
+  // size of its whole shared read buffer.
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
   const dim = b.readUInt32LE(12);
   const vectorEnd = RECORD_HEADER_BYTES + dim * 4;
   assert(b.length >= vectorEnd, 'stored record shorter than its vector');

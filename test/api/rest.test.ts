@@ -9,6 +9,8 @@ import { HektorApiError, HektorClient, type PointStruct } from '../../src/client
 import { SeededRandom } from '../../src/base/prng.js';
 import { http, startNode, tempDir } from '../helpers/node.js';
 import type { HektorNode } from '../../src/server/node.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 const dir = tempDir();
 let node: HektorNode;
@@ -47,8 +49,10 @@ describe('collections', () => {
     assert.equal(info.config.hnsw_config.m, 8);
     assert.equal(await client.collectionExists('c1'), true);
     await expectCode(client.createCollection('c1', { vectors: { size: 4, distance: 'Cosine' } }), 'collection_exists', 409);
+    assert.ok(existsSync(join(dir.path, 'collections', 'c1')));
     assert.equal(await client.deleteCollection('c1'), true);
     assert.equal(await client.collectionExists('c1'), false);
+    assert.equal(existsSync(join(dir.path, 'collections', 'c1')), false, 'a deleted collection must free its disk');
     await expectCode(client.getCollection('c1'), 'collection_not_found', 404);
   });
 
@@ -216,6 +220,21 @@ describe('points', () => {
     assert.equal(hits.length, expected.points.length);
     await client.deletePayloadIndex(name, 'n');
     assert.equal((await client.getCollection(name)).payload_schema.n, undefined);
+  });
+});
+
+describe('on_disk_payload', () => {
+  test('payloads read from disk serve filters, selectors and edits like cached ones', async () => {
+    await client.createCollection('disk', { vectors: { size: 2, distance: 'Dot' }, on_disk_payload: true });
+    await client.upsert('disk', [
+      { id: 1, vector: [1, 0], payload: { city: 'Oslo', n: 1 } },
+      { id: 2, vector: [0, 1], payload: { city: 'Rome', n: 2 } },
+    ]);
+    assert.equal((await client.getCollection('disk')).config.params.on_disk_payload, true);
+    assert.equal(await client.count('disk', { must: [{ key: 'city', match: { value: 'Rome' } }] }), 1);
+    await client.setPayload('disk', { points: [1] }, { flag: true });
+    const hits = await client.search('disk', { vector: [1, 0], limit: 1, with_payload: ['city', 'flag'] });
+    assert.deepEqual(hits[0]!.payload, { city: 'Oslo', flag: true });
   });
 });
 
