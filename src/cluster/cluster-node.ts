@@ -18,7 +18,7 @@ import { SeededRandom } from '../base/prng.js';
 import { RaftNode } from '../consensus/raft.js';
 import type { RaftConfig } from '../consensus/limits.js';
 import type { ConfigState, Entry, Message, ReadState } from '../consensus/types.js';
-import { PeerChannels, SERVER_OPTIONS, loadClusterProto, unary } from '../transport/grpc.js';
+import { PeerChannels, SERVER_OPTIONS, loadClusterProto, unary, withRetries } from '../transport/grpc.js';
 import type { ClusterHandlers } from '../transport/generated/hektor/cluster/v1/Cluster.js';
 import type { RaftBatch } from '../transport/generated/hektor/cluster/v1/RaftBatch.js';
 import type { RaftAck__Output } from '../transport/generated/hektor/cluster/v1/RaftAck.js';
@@ -746,14 +746,21 @@ export class ClusterNode {
     this.shardCallHandler = handler;
   }
 
-  /** Runs ShardCall on node `nodeId`; throws the remote error with its code. */
-  async shardCall(nodeId: string, request: ShardCallRequest, deadlineMs: number): Promise<Buffer> {
+  /**
+   * Runs ShardCall on node `nodeId`; throws the remote error with its code. Reads are idempotent
+   * and retried on transient transport errors (capped exponential backoff with jitter); writes
+   * are not, because a retry could apply them twice.
+   */
+  async shardCall(nodeId: string, request: ShardCallRequest, deadlineMs: number, idempotent: boolean): Promise<Buffer> {
     const address = this.addresses.get(nodeId) ?? this.metadata.current.members[nodeId]?.grpcAddress;
     if (address === undefined) throw new HektorError('shard_unavailable', `no address is known for node ${nodeId}`);
     const client = this.peers.client(nodeId, address);
     let reply: ShardCallReply__Output;
     try {
-      reply = await unary<ShardCallRequest, ShardCallReply__Output>((r, md, o, cb) => client.ShardCall(r, md, o, cb), request, deadlineMs);
+      reply = await withRetries(
+        () => unary<ShardCallRequest, ShardCallReply__Output>((r, md, o, cb) => client.ShardCall(r, md, o, cb), request, deadlineMs),
+        { idempotent, random: this.random },
+      );
     } catch (e: unknown) {
       throw new HektorError('shard_unavailable', `node ${nodeId} did not answer: ${errorMessage(e)}`);
     }

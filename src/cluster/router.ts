@@ -24,6 +24,9 @@ import type { CollectionMeta } from './metadata.js';
 /** Deadline of one remote shard call. */
 const SHARD_CALL_DEADLINE_MS = 10_000;
 
+/** Operations that change nothing, so a transient failure may be retried. */
+const READ_OPS = new Set(['retrieve', 'search', 'scroll', 'count']);
+
 interface WirePoint {
   id: PointId;
   vector: number[];
@@ -83,6 +86,7 @@ export class PointRouter {
       node,
       { collection: meta.config.name, incarnation: meta.config.raft_index ?? 0, shards, op: body.op, body: Buffer.from(JSON.stringify(body)) },
       SHARD_CALL_DEADLINE_MS,
+      READ_OPS.has(body.op),
     );
     return JSON.parse(result.toString('utf8')) as T;
   }
