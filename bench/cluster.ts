@@ -184,6 +184,9 @@ async function main(): Promise<void> {
     await benchRtt(cluster);
     await benchCommit(cluster);
     await benchFailover(cluster);
+  } catch (e: unknown) {
+    for (const n of cluster.nodes.values()) note(`--- ${n.id} (${n.running ? 'running' : 'stopped'}) last log lines:\n${n.tail(40)}`);
+    throw e;
   } finally {
     await cluster.close();
   }
