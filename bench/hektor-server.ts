@@ -3,9 +3,9 @@
  * data directory, and cleanup on stop, on error and on SIGINT/SIGTERM.
  */
 
+import { freePort } from '../src/server/local-cluster.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,18 +27,8 @@ export interface ServerOptions {
   cpuProfileDir?: string | undefined;
 }
 
-/** A free TCP port on 127.0.0.1, found by binding port 0 and closing. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('could not read the bound port'))));
-    });
-  });
-}
+/** A free TCP port on 127.0.0.1 (shared with the local-cluster command). */
+export { freePort };
 
 /** Running bench nodes, stopped by the signal handlers if the bench is interrupted. */
 const running = new Set<HektorServer>();

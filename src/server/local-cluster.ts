@@ -35,7 +35,7 @@ export function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
+      server.close(() => (port > 0 ? resolvePort(port) : reject(new Error('could not read the bound port'))));
     });
   });
 }
