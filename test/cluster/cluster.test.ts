@@ -118,6 +118,9 @@ test('static 3-node cluster: replicated collections, leader kill -9 and restart,
       const unknown = await http(leader.url, 'DELETE', '/cluster/peer/nobody');
       assert.equal(unknown.status, 400);
     });
+  } catch (e: unknown) {
+    process.stderr.write(`${cluster.logTails()}\n`);
+    throw e;
   } finally {
     await cluster.close();
   }
@@ -165,6 +168,9 @@ test('partition: an isolated leader cannot commit; the majority elects, commits,
       await cluster.waitCollections(n, ['before', 'after', 'healed'], CATCH_UP_WAIT_MS);
       assert.deepEqual(await collectionNames(n.url), ['after', 'before', 'healed'], `${n.id} lists exactly the committed collections`);
     }
+  } catch (e: unknown) {
+    process.stderr.write(`${cluster.logTails()}\n`);
+    throw e;
   } finally {
     await cluster.close();
   }
@@ -260,6 +266,9 @@ test('mutual TLS: a cluster forms and admits a node with a valid certificate; wr
     assert.equal(await sendForgedVote(target, material(dir, sender), sender, forgedTerm), 0);
     await waitFor('the authenticated vote to raise the term', CATCH_UP_WAIT_MS, async () => ((await clusterInfo(target.url)).term >= forgedTerm ? true : undefined));
     await cluster.waitLeader(ELECTION_WAIT_MS, members);
+  } catch (e: unknown) {
+    if (cluster !== undefined) process.stderr.write(`${cluster.logTails()}\n`);
+    throw e;
   } finally {
     await cluster?.close();
     certs.remove();

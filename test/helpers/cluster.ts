@@ -275,6 +275,11 @@ export class TestCluster {
     });
   }
 
+  /** The last log lines of every node, for a failing test's output. */
+  logTails(lines = 40): string {
+    return [...this.nodes.values()].map((n) => `--- ${n.id} (${n.running ? 'running' : 'stopped'}):\n${n.tail(lines)}`).join('\n');
+  }
+
   /** Kills every process, closes proxies and removes every directory. */
   async close(): Promise<void> {
     await Promise.all([...this.nodes.values()].map((n) => n.kill9()));
