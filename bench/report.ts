@@ -29,7 +29,7 @@ function searchTables(lines: readonly Line[]): string[] {
     const rows = searches.filter((l) => l.dataset === dataset);
     const find = (engine: string, ef: number, clients: number) => rows.find((r) => r.engine === engine && r.ef === ef && r.clients === clients);
     out.push(`#### ${dataset}`, '');
-    out.push('| ef | recall@10 | raw hnswlib QPS (1 thread) | Hektor index in-process QPS | REST 1 client QPS (p50 / p99 ms) | REST 8 clients QPS (p50 / p99 ms) | REST 1 client ÷ raw | server CPU µs/query (index in-process → REST 1 client) |');
+    out.push('| ef | recall@10 | raw hnswlib QPS (1 thread) | Hektor index in-process QPS | REST 1 client QPS (p50 / p99 ms) | REST 8 clients QPS (p50 / p99 ms) | REST 1 client ÷ raw (wall / CPU) | CPU µs/query: raw → index → REST server + client |');
     out.push('|---|---|---|---|---|---|---|---|');
     for (const ef of [...new Set(rows.map((r) => num(r, 'ef') ?? 0))]) {
       const raw = find('hnswlib-node-inprocess', ef, 1);
@@ -38,7 +38,15 @@ function searchTables(lines: readonly Line[]): string[] {
       const rest8 = find('hektor-rest', ef, 8);
       const restCell = (r: Line | undefined) => (r === undefined ? '–' : `${cell(num(r, 'qps'))} (${cell(num(r, 'p50_ms'), 2)} / ${cell(num(r, 'p99_ms'), 2)})`);
       const recall = num(rest1 ?? raw ?? {}, 'recall_at_10');
-      out.push(`| ${ef} | ${cell(recall, 4)} | ${cell(num(raw ?? {}, 'qps'))} | ${cell(num(layer ?? {}, 'qps'))} | ${restCell(rest1)} | ${restCell(rest8)} | ${cell(num(rest1 ?? {}, 'ratio_to_baseline'), 3)} | ${cell(num(layer ?? {}, 'server_cpu_us_per_query'))} → ${cell(num(rest1 ?? {}, 'server_cpu_us_per_query'))} |`);
+      const rawCpu = num(raw ?? {}, 'server_cpu_us_per_query');
+      const serverCpu = num(rest1 ?? {}, 'server_cpu_us_per_query');
+      const clientCpu = num(rest1 ?? {}, 'client_cpu_us_per_query');
+      // The CPU-predicted ratio (see cpuRatio in search.ts), recomputed so that older runs get it too.
+      const cpuRatio = rawCpu === undefined || serverCpu === undefined || clientCpu === undefined ? undefined : rawCpu / (serverCpu + clientCpu);
+      out.push(
+        `| ${ef} | ${cell(recall, 4)} | ${cell(num(raw ?? {}, 'qps'))} | ${cell(num(layer ?? {}, 'qps'))} | ${restCell(rest1)} | ${restCell(rest8)} | ` +
+          `${cell(num(rest1 ?? {}, 'ratio_to_baseline'), 2)} / ${cell(cpuRatio, 2)} | ${cell(rawCpu)} → ${cell(num(layer ?? {}, 'server_cpu_us_per_query'))} → ${cell(serverCpu)} + ${cell(clientCpu)} |`,
+      );
     }
     out.push('');
   }
