@@ -6,7 +6,8 @@
  *
  * --mode is sync, semi_sync, async or mixed (default). Without --rf, runs alternate between RF 3
  * and 5. --bug NAME turns on a deliberate bug (ackBeforeShrinkCommits, promoteOutOfSync) to see
- * the checkers fire.
+ * the checkers fire. --faulty N lets faults hit only N replicas (chosen from the seed), which turns
+ * on the check that semi_sync with minAcks >= N loses no acknowledged write.
  */
 
 import { formatReplicationFailure, runReplicationSimulation } from './sim.js';
@@ -19,10 +20,11 @@ interface CliArgs {
   rf: number | undefined;
   mode: WorkloadMode;
   bug: 'ackBeforeShrinkCommits' | 'promoteOutOfSync' | undefined;
+  faulty: number | undefined;
 }
 
 function parseArgs(argv: readonly string[]): CliArgs {
-  const args: CliArgs = { seed: undefined, seeds: 1, from: 1, rf: undefined, mode: 'mixed', bug: undefined };
+  const args: CliArgs = { seed: undefined, seeds: 1, from: 1, rf: undefined, mode: 'mixed', bug: undefined, faulty: undefined };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1] ?? '';
@@ -32,6 +34,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
       case '--seeds': args.seeds = number; i++; break;
       case '--from': args.from = number; i++; break;
       case '--rf': args.rf = number; i++; break;
+      case '--faulty': args.faulty = number; i++; break;
       case '--mode':
         if (value !== 'sync' && value !== 'semi_sync' && value !== 'async' && value !== 'mixed') usage(`unknown mode ${value}`);
         args.mode = value;
@@ -45,14 +48,14 @@ function parseArgs(argv: readonly string[]): CliArgs {
       default: usage(`unknown argument ${String(flag)}`);
     }
   }
-  for (const n of [args.seeds, args.from, args.rf ?? 3, args.seed ?? 0]) {
+  for (const n of [args.seeds, args.from, args.rf ?? 3, args.seed ?? 0, args.faulty ?? 0]) {
     if (!Number.isSafeInteger(n) || n < 0) usage('numbers must be non-negative integers');
   }
   return args;
 }
 
 function usage(problem: string): never {
-  process.stderr.write(`${problem}\nusage: node dist/test/replication-sim/cli.js (--seed S | --seeds N [--from S]) [--rf K] [--mode sync|semi_sync|async|mixed] [--bug NAME]\n`);
+  process.stderr.write(`${problem}\nusage: node dist/test/replication-sim/cli.js (--seed S | --seeds N [--from S]) [--rf K] [--mode sync|semi_sync|async|mixed] [--faulty N] [--bug NAME]\n`);
   process.exit(2);
 }
 
@@ -66,6 +69,7 @@ function main(): void {
     const seed = first + k;
     const options: ReplicationSimOptions = {
       seed, replicationFactor: args.rf ?? (seed % 2 === 0 ? 3 : 5), mode: args.mode,
+      ...(args.faulty === undefined ? {} : { faultyNodesMax: args.faulty }),
       ...(args.bug === 'ackBeforeShrinkCommits' ? { primaryHooks: { ackBeforeShrinkCommits: true } } : {}),
       ...(args.bug === 'promoteOutOfSync' ? { controllerHooks: { promoteOutOfSync: true } } : {}),
     };

@@ -39,6 +39,19 @@ test('replication simulation: the workload exercises shrink, expand, snapshots a
   for (const [key, value] of Object.entries(totals)) assert.ok(value > 0, `${key} never happened: ${JSON.stringify(totals)}`);
 });
 
+test('replication simulation: semi_sync with minAcks N loses no acknowledged write while at most N replicas fail', () => {
+  let failovers = 0;
+  for (let seed = 1; seed <= 40; seed++) {
+    const replicationFactor = seed % 2 === 0 ? 3 : 5;
+    // The simulator's minAcks is 1 at RF 3 and 2 at RF 5; faults hit at most that many replicas.
+    const options: ReplicationSimOptions = { seed, replicationFactor, mode: 'semi_sync', faultyNodesMax: replicationFactor === 3 ? 1 : 2 };
+    const result = runReplicationSimulation(options);
+    if (!result.ok) assert.fail(formatReplicationFailure(result, options));
+    failovers += result.stats.failovers;
+  }
+  assert.ok(failovers > 5, `only ${failovers} failovers`);
+});
+
 /** Runs seeds until the first failure; returns its text (seed included). */
 function firstViolation(bug: Partial<ReplicationSimOptions>, seedsMax: number): string | undefined {
   for (let seed = 1; seed <= seedsMax; seed++) {

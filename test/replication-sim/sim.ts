@@ -38,6 +38,8 @@ export interface ReplicationSimOptions {
   /** Length of the phase with faults; then everything heals and convergence is checked. */
   readonly faultPhaseMs?: number;
   readonly faults?: boolean;
+  /** When set, only this many replicas (chosen from the seed) are ever crashed, isolated or cut off. */
+  readonly faultyNodesMax?: number;
   readonly primaryHooks?: PrimaryTestHooks;
   readonly controllerHooks?: ControllerTestHooks;
   readonly traceLength?: number;
@@ -150,6 +152,8 @@ class ReplicationSim {
   private readonly isolated = new Map<number, NodeId>();
   private readonly cutLinks = new Map<number, [NodeId, NodeId]>();
   private readonly faulted = new Set<NodeId>();
+  /** The replicas faults may hit. */
+  private readonly faultable: SimReplica[] = [];
   private readonly writes = new Map<string, WriteRecord>();
   private readonly writesById: WriteRecord[] = [];
   private readonly epochPrimary = new Map<number, NodeId>();
@@ -175,6 +179,14 @@ class ReplicationSim {
       this.nodes.push(new SimReplica(i, `n${i}`));
     }
     this.view = { shard: 'shard', epoch: 1, version: 1, primary: 'n0', replicas: ids, inSync: [...ids] };
+    const shuffled = [...this.nodes];
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = this.random.int(i + 1);
+      const a = shuffled[i];
+      const b = shuffled[j];
+      if (a !== undefined && b !== undefined) [shuffled[i], shuffled[j]] = [b, a];
+    }
+    this.faultable.push(...shuffled.slice(0, options.faultyNodesMax ?? shuffled.length));
     this.epochPrimary.set(1, 'n0');
   }
 
@@ -550,11 +562,12 @@ class ReplicationSim {
     const healMs = this.nowMs + this.random.range(100, 1500);
     const pick = (): SimReplica => {
       const primary = this.view.primary === null ? undefined : this.nodeById(this.view.primary);
-      if (primary !== undefined && this.random.chance(0.4)) return primary;
-      const node = this.nodes[this.random.int(this.nodes.length)];
+      if (primary !== undefined && this.faultable.includes(primary) && this.random.chance(0.4)) return primary;
+      const node = this.faultable[this.random.int(this.faultable.length)];
       if (node === undefined) throw new AssertionError('no node to fault');
       return node;
     };
+    if (this.faultable.length === 0) return;
     const kind = this.random.int(4);
     if (kind === 0 || kind === 1) {
       const victims = kind === 0 ? [pick()] : [pick(), pick()];
@@ -668,7 +681,7 @@ export function formatReplicationFailure(result: Extract<ReplicationSimResult, {
   return [
     `REPLICATION SIMULATION FAILED seed=${result.seed} rf=${options.replicationFactor} mode=${options.mode ?? 'mixed'}`,
     `violation: ${result.violation}`,
-    `replay: node dist/test/replication-sim/cli.js --seed ${result.seed} --rf ${options.replicationFactor} --mode ${options.mode ?? 'mixed'}${replayFlags}`,
+    `replay: node dist/test/replication-sim/cli.js --seed ${result.seed} --rf ${options.replicationFactor} --mode ${options.mode ?? 'mixed'}${options.faultyNodesMax === undefined ? '' : ` --faulty ${options.faultyNodesMax}`}${replayFlags}`,
     'last events:',
     ...result.trace.map((t) => `  ${t}`),
   ].join('\n');
