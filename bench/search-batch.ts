@@ -7,7 +7,7 @@
  * Run: `node dist/bench/search-batch.js [--dataset synthetic|fashion-mnist] [--quick] [--efs 32,64] [--batch 100]`
  */
 
-import { flagInt, flagIntList, parseFlags } from './args.js';
+import { flagInt, flagIntList, flagString, parseFlags } from './args.js';
 import { loadDatasets, selectionFromFlags, type Dataset } from './datasets.js';
 import { groundTruth, recallAt, type GroundTruth } from './ground-truth.js';
 import { COLLECTION, createCollection, upsertAll, vectorJson } from './hektor-rest.js';
@@ -59,7 +59,8 @@ async function main(): Promise<void> {
     const truth = await groundTruth(dataset);
     note(`building the raw baseline for ${dataset.name}`);
     const raw = buildRaw(dataset);
-    const server = await HektorServer.start();
+    const profileDir = flagString(flags, 'server-cpu-prof');
+    const server = await HektorServer.start(profileDir === undefined ? {} : { cpuProfileDir: profileDir });
     const client = createClient('node-http', server.url, 1);
     try {
       await createCollection(client, dataset);
