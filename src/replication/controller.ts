@@ -17,7 +17,7 @@ export interface ReplicaReport {
 /** A controller decision: the new view to commit, or why nothing changes. */
 export type ViewDecision =
   | { readonly ok: true; readonly view: ShardView }
-  | { readonly ok: false; readonly code: 'stale_epoch' | 'not_primary' | 'not_a_replica' | 'no_change'; readonly message: string };
+  | { readonly ok: false; readonly code: 'stale_epoch' | 'stale_view' | 'not_primary' | 'not_a_replica' | 'no_change'; readonly message: string };
 
 /** What the controller does about a dead node. */
 export type DeadNodeAction =
@@ -57,10 +57,17 @@ export function applyShrink(view: ShardView, request: InSyncRequest): ViewDecisi
   return { ok: true, view: { ...view, version: view.version + 1, inSync: view.inSync.filter((n) => n !== request.follower) } };
 }
 
-/** Adds a caught-up follower back to the in-sync set at the primary's request. */
+/**
+ * Adds a caught-up follower back to the in-sync set at the primary's request. Only a request made
+ * against the current view version commits: while it is outstanding the primary already waits for
+ * the follower's acks, and once the version moves on the primary knows the request is dead.
+ */
 export function applyExpand(view: ShardView, request: InSyncRequest): ViewDecision {
   const refusal = checkRequest(view, request);
   if (refusal !== null) return refusal;
+  if (request.viewVersion !== view.version) {
+    return { ok: false, code: 'stale_view', message: `expand made against view ${request.viewVersion}, view is at ${view.version}` };
+  }
   if (view.inSync.includes(request.follower)) return noChange(`${request.follower} is already in sync`);
   return { ok: true, view: { ...view, version: view.version + 1, inSync: [...view.inSync, request.follower].sort() } };
 }

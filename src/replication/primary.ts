@@ -7,7 +7,10 @@
  * The rule that makes `sync` safe: a write is acknowledged only when every follower in the
  * controller-committed in-sync set has acknowledged it. A follower that lags is merely *requested*
  * to leave; until the controller commits the shrink and the runtime calls `updateView`, writes
- * keep waiting for it. A primary also acknowledges only while it holds a controller lease
+ * keep waiting for it. Symmetrically, once the primary asks to *add* a follower, it waits for that
+ * follower's acks on sync writes until the request is resolved (committed, or made stale by a newer
+ * view), so a follower never joins the in-sync set lacking an acknowledged sync write (Kafka's
+ * "maximal ISR"). A primary also acknowledges only while it holds a controller lease
  * (`renewLease`), so a deposed primary that has not heard of its successor stops acknowledging
  * before the controller may promote anyone (the controller waits longer than the lease).
  *
@@ -45,6 +48,8 @@ export interface FollowerLag {
 export interface PrimaryTestHooks {
   /** Treats a follower as removed as soon as the shrink is requested, not when it commits. */
   readonly ackBeforeShrinkCommits?: boolean;
+  /** Acknowledges sync writes without the follower whose addition to the in-sync set is pending. */
+  readonly ackIgnoringPendingExpand?: boolean;
 }
 
 interface Progress {
@@ -56,7 +61,7 @@ interface Progress {
   inflight: { lastSeq: number; bytes: number }[];
   /** After a rejection: one message at a time until an ack shows where we stand. */
   probing: boolean;
-  request: { type: InSyncRequest['type']; atMs: number } | null;
+  request: { type: InSyncRequest['type']; atMs: number; viewVersion: number } | null;
 }
 
 interface PendingWrite {
@@ -79,8 +84,9 @@ export class PrimaryReplica<Op> {
     { entries: [], messages: [], requests: [], completions: [] };
 
   /**
-   * Takes over `log` (already durable through `log.lastSeq`) as primary of `view`. `sizeBytes`
-   * measures an op for the in-flight byte bound.
+   * Takes over `log` as primary of `view`. The whole log must already be durable: the runtime
+   * promotes a follower only after every follower output it accepted has been persisted.
+   * `sizeBytes` measures an op for the in-flight byte bound.
    */
   constructor(
     readonly self: NodeId,
@@ -218,8 +224,11 @@ export class PrimaryReplica<Op> {
     for (const [replica, progress] of this.progress) {
       if (!this.view.replicas.includes(replica)) this.progress.delete(replica);
       else if (progress.request !== null) {
-        const inSync = this.view.inSync.includes(replica);
-        if ((progress.request.type === 'shrink_isr') !== inSync) progress.request = null; // Committed.
+        const request = progress.request;
+        // A shrink is done once reflected; an expand once any newer view committed (it either
+        // carried the expand or made the request stale).
+        const resolved = request.type === 'shrink_isr' ? !this.view.inSync.includes(replica) : this.view.version > request.viewVersion;
+        if (resolved) progress.request = null;
       }
     }
   }
@@ -332,18 +341,30 @@ export class PrimaryReplica<Op> {
   }
 
   private checkInSync(follower: NodeId, progress: Progress, nowMs: number): void {
-    const inSync = this.view.inSync.includes(follower);
-    const lagMs = this.lagMs(progress, nowMs);
-    let wanted: InSyncRequest['type'] | null = null;
-    if (inSync && lagMs > this.limits.followerTimeoutMs) wanted = 'shrink_isr';
-    if (!inSync && progress.ackedSeq >= this.durableSeq && nowMs - progress.lastAckMs < this.limits.followerTimeoutMs) wanted = 'expand_isr';
-    if (wanted === null) {
-      if (progress.request !== null && progress.request.type === 'expand_isr') progress.request = null;
+    const request = progress.request;
+    if (request !== null) {
+      // Outstanding: re-send unchanged (same view version) until resolved; an expand cannot be
+      // withdrawn, since a copy may still commit.
+      if (nowMs - request.atMs >= this.limits.controllerRetryMs) this.request(follower, progress, request.type, request.viewVersion, nowMs);
       return;
     }
-    if (progress.request !== null && progress.request.type === wanted && nowMs - progress.request.atMs < this.limits.controllerRetryMs) return;
-    progress.request = { type: wanted, atMs: nowMs };
-    this.out.requests.push({ type: wanted, shard: this.view.shard, from: this.self, follower, epoch: this.view.epoch });
+    const inSync = this.view.inSync.includes(follower);
+    if (inSync && this.lagMs(progress, nowMs) > this.limits.followerTimeoutMs) {
+      this.request(follower, progress, 'shrink_isr', this.view.version, nowMs);
+    } else if (!inSync && progress.ackedSeq >= this.durableSeq && nowMs - progress.lastAckMs < this.limits.followerTimeoutMs) {
+      this.request(follower, progress, 'expand_isr', this.view.version, nowMs);
+    }
+  }
+
+  private request(follower: NodeId, progress: Progress, type: InSyncRequest['type'], viewVersion: number, nowMs: number): void {
+    progress.request = { type, atMs: nowMs, viewVersion };
+    this.out.requests.push({ type, shard: this.view.shard, from: this.self, follower, epoch: this.view.epoch, viewVersion });
+  }
+
+  /** Followers with an outstanding expand: sync writes wait for them too. */
+  private joiningFollowers(): NodeId[] {
+    if (this.hooks.ackIgnoringPendingExpand === true) return [];
+    return [...this.progress].filter(([, p]) => p.request?.type === 'expand_isr').map(([n]) => n);
   }
 
   /** Why `mode` cannot be served by the current in-sync set, or null when it can. */
@@ -371,23 +392,29 @@ export class PrimaryReplica<Op> {
   private evaluate(nowMs: number): void {
     if (this.pending.length === 0) return;
     const followers = this.inSyncFollowers();
+    const joining = this.joiningFollowers();
     const leased = nowMs < this.leaseUntilMs;
     const remaining: PendingWrite[] = [];
     for (const write of this.pending) {
-      const outcome = this.outcome(write, followers, leased, nowMs);
+      const outcome = this.outcome(write, followers, joining, leased, nowMs);
       if (outcome === null) remaining.push(write);
       else this.out.completions.push(outcome);
     }
     this.pending = remaining;
   }
 
-  private outcome(write: PendingWrite, followers: readonly NodeId[], leased: boolean, nowMs: number): WriteCompletion | null {
+  private outcome(
+    write: PendingWrite, followers: readonly NodeId[], joining: readonly NodeId[], leased: boolean, nowMs: number,
+  ): WriteCompletion | null {
     const unmet = this.unmetMode(write.mode);
     if (unmet !== null) return fail(write.seq, 'not_enough_in_sync', unmet);
     if (write.seq <= this.durableSeq && leased) {
-      const acks = followers.filter((f) => (this.progress.get(f)?.ackedSeq ?? 0) >= write.seq).length;
-      const needed = write.mode.mode === 'async' ? 0 : write.mode.mode === 'sync' ? followers.length : write.mode.minAcks ?? 1;
-      if (acks >= needed) return { seq: write.seq, ok: true };
+      const acked = (f: NodeId): boolean => (this.progress.get(f)?.ackedSeq ?? 0) >= write.seq;
+      // Semi-sync counts committed in-sync followers only: a joining one may never become promotable.
+      const satisfied = write.mode.mode === 'async' ? true
+        : write.mode.mode === 'sync' ? followers.every(acked) && joining.every(acked)
+          : followers.filter(acked).length >= (write.mode.minAcks ?? 1);
+      if (satisfied) return { seq: write.seq, ok: true };
     }
     if (nowMs >= write.deadlineMs) return fail(write.seq, 'timed_out', `write ${write.seq} not acknowledged within ${write.mode.timeoutMs} ms`);
     return null;

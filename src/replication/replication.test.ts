@@ -119,7 +119,7 @@ test('a lagging follower is shrunk through the controller before a write it lack
   h.advance(150);
   assert.ok(h.requests.includes('shrink_isr b'), 'the primary asked the controller to remove b');
   assert.equal(h.completions.length, 0, 'the write waits until the shrink commits');
-  const shrunk = applyShrink(view(), { type: 'shrink_isr', shard: 's', from: 'p', follower: 'b', epoch: 1 });
+  const shrunk = applyShrink(view(), { type: 'shrink_isr', shard: 's', from: 'p', follower: 'b', epoch: 1, viewVersion: 1 });
   assert.ok(shrunk.ok);
   h.primary.updateView(shrunk.view, h.nowMs);
   h.pump();
@@ -130,6 +130,26 @@ test('a lagging follower is shrunk through the controller before a write it lack
   assert.ok(h.requests.includes('expand_isr b'));
   const lag = h.primary.lag(h.nowMs).find((l) => l.follower === 'b');
   assert.equal(lag?.lagOps, 0);
+});
+
+test('while a follower is being added to the in-sync set, sync writes wait for it too', () => {
+  const h = new Harness(view({ inSync: ['a', 'p'] }), new ReplicaLog(), { a: new ReplicaLog(), b: new ReplicaLog() });
+  h.advance(20);
+  assert.ok(h.requests.includes('expand_isr b'), 'b is caught up and asked for');
+  h.silent.add('b');
+  assert.ok(h.primary.propose('w1', SYNC, h.nowMs).ok);
+  assert.ok(h.primary.propose('w2', SEMI, h.nowMs).ok);
+  h.pump();
+  assert.deepEqual(h.completions, [{ seq: 2, ok: true }], 'semi_sync counts committed members; sync waits for the joining b');
+  // The expand commits; b is now in sync and still lacks w1, so w1 keeps waiting for it.
+  const expanded = applyExpand(view({ inSync: ['a', 'p'] }), { type: 'expand_isr', shard: 's', from: 'p', follower: 'b', epoch: 1, viewVersion: 1 });
+  assert.ok(expanded.ok);
+  h.primary.updateView(expanded.view, h.nowMs);
+  h.pump();
+  assert.equal(h.completions.length, 1);
+  h.silent.delete('b');
+  h.advance(60);
+  assert.deepEqual(h.completions.map((c) => c.seq), [2, 1]);
 });
 
 test('writes are refused with not_enough_in_sync when the in-sync set cannot serve their mode', () => {
@@ -206,12 +226,14 @@ test('the controller promotes only in-sync replicas, by (epoch, durable seq), th
 
 test('the controller refuses in-sync requests from a stale epoch or a non-primary', () => {
   const v = view({ epoch: 3 });
-  const stale = applyShrink(v, { type: 'shrink_isr', shard: 's', from: 'p', follower: 'a', epoch: 2 });
+  const stale = applyShrink(v, { type: 'shrink_isr', shard: 's', from: 'p', follower: 'a', epoch: 2, viewVersion: 1 });
   assert.equal(stale.ok ? '' : stale.code, 'stale_epoch');
-  const notPrimary = applyShrink(v, { type: 'shrink_isr', shard: 's', from: 'a', follower: 'b', epoch: 3 });
+  const notPrimary = applyShrink(v, { type: 'shrink_isr', shard: 's', from: 'a', follower: 'b', epoch: 3, viewVersion: 1 });
   assert.equal(notPrimary.ok ? '' : notPrimary.code, 'not_primary');
-  const expand = applyExpand(view({ epoch: 3, inSync: ['p'] }), { type: 'expand_isr', shard: 's', from: 'p', follower: 'a', epoch: 3 });
+  const expand = applyExpand(view({ epoch: 3, inSync: ['p'] }), { type: 'expand_isr', shard: 's', from: 'p', follower: 'a', epoch: 3, viewVersion: 1 });
   assert.ok(expand.ok);
   assert.deepEqual(expand.view.inSync, ['a', 'p']);
   assert.equal(expand.view.version, 2);
+  const staleExpand = applyExpand(expand.view, { type: 'expand_isr', shard: 's', from: 'p', follower: 'b', epoch: 3, viewVersion: 1 });
+  assert.equal(staleExpand.ok ? '' : staleExpand.code, 'stale_view', 'an expand made against an older view never commits');
 });

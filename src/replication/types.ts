@@ -126,6 +126,11 @@ export interface InSyncRequest {
   readonly follower: NodeId;
   /** The requester's epoch; a request from a stale epoch is refused (fencing). */
   readonly epoch: number;
+  /**
+   * The view version the request was made against. An expand is refused once the view changed
+   * (compare-and-set), so the primary knows exactly which expands may still commit.
+   */
+  readonly viewVersion: number;
 }
 
 /** Why a write was refused up front (nothing written) or failed after being logged (outcome unknown). */

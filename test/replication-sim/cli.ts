@@ -5,7 +5,7 @@
  *   node dist/test/replication-sim/cli.js --seeds N [--from S] [--rf K] [--mode M] run N seeds; exit 1 on the first violation
  *
  * --mode is sync, semi_sync, async or mixed (default). Without --rf, runs alternate between RF 3
- * and 5. --bug NAME turns on a deliberate bug (ackBeforeShrinkCommits, promoteOutOfSync) to see
+ * and 5. --bug NAME turns on a deliberate bug (ackBeforeShrinkCommits, ackIgnoringPendingExpand, promoteOutOfSync) to see
  * the checkers fire. --faulty N lets faults hit only N replicas (chosen from the seed), which turns
  * on the check that semi_sync with minAcks >= N loses no acknowledged write.
  */
@@ -19,7 +19,7 @@ interface CliArgs {
   from: number;
   rf: number | undefined;
   mode: WorkloadMode;
-  bug: 'ackBeforeShrinkCommits' | 'promoteOutOfSync' | undefined;
+  bug: 'ackBeforeShrinkCommits' | 'ackIgnoringPendingExpand' | 'promoteOutOfSync' | undefined;
   faulty: number | undefined;
 }
 
@@ -41,7 +41,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
         i++;
         break;
       case '--bug':
-        if (value !== 'ackBeforeShrinkCommits' && value !== 'promoteOutOfSync') usage(`unknown bug ${value}`);
+        if (value !== 'ackBeforeShrinkCommits' && value !== 'ackIgnoringPendingExpand' && value !== 'promoteOutOfSync') usage(`unknown bug ${value}`);
         args.bug = value;
         i++;
         break;
@@ -71,6 +71,7 @@ function main(): void {
       seed, replicationFactor: args.rf ?? (seed % 2 === 0 ? 3 : 5), mode: args.mode,
       ...(args.faulty === undefined ? {} : { faultyNodesMax: args.faulty }),
       ...(args.bug === 'ackBeforeShrinkCommits' ? { primaryHooks: { ackBeforeShrinkCommits: true } } : {}),
+      ...(args.bug === 'ackIgnoringPendingExpand' ? { primaryHooks: { ackIgnoringPendingExpand: true } } : {}),
       ...(args.bug === 'promoteOutOfSync' ? { controllerHooks: { promoteOutOfSync: true } } : {}),
     };
     const result = runReplicationSimulation(options);

@@ -427,8 +427,11 @@ class ReplicationSim {
 
   private deliverView(node: SimReplica): void {
     if (node.seenViewVersion >= this.view.version) return;
-    node.seenViewVersion = this.view.version;
     const view = this.view;
+    // Contract: a follower is promoted only once everything it accepted is durable (PrimaryReplica
+    // streams its log as durable). Until its disk queue drains, the view is offered again next tick.
+    if (view.primary === node.id && node.primary === null && node.diskFreeAtMs > this.nowMs) return;
+    node.seenViewVersion = view.version;
     if (view.primary === node.id) {
       if (node.primary === null) {
         // Promotion: the new primary takes over its log; entries not yet durable are its own and stay.
