@@ -10,6 +10,7 @@
  * already reflects the change; after a crash the runtime rebuilds the follower from durable state.
  */
 
+import { assert } from '../base/assert.js';
 import type { ReplicaLog } from './log.js';
 import { epochOfSeq } from './log.js';
 import type {
@@ -41,6 +42,9 @@ export class FollowerReplica<Op> {
   constructor(readonly self: NodeId, readonly shard: string, readonly log: ReplicaLog<Op>, knownEpoch: number) {
     this.knownEpoch = Math.max(knownEpoch, log.lastEpoch);
   }
+
+  /** Highest seq known committed (durable on every in-sync replica); the store may compact through it. */
+  commitSeq = 0;
 
   /** Learns a newer epoch from the controller's committed view (fences the old primary early). */
   observeEpoch(epoch: number): FollowerOutput<Op> {
@@ -77,7 +81,9 @@ export class FollowerReplica<Op> {
     for (const entry of message.entries) {
       if (entry.seq <= log.lastSeq) {
         if (log.epochAt(entry.seq) === entry.epoch) continue;
-        // Divergence: everything from here on is obsolete under the newer primary's log.
+        // Divergence: everything from here on is obsolete under the newer primary's log. A
+        // committed entry is on every promotable replica, so it can never be the one that differs.
+        assert(entry.seq > this.commitSeq, `truncating committed seq ${entry.seq} (commit ${this.commitSeq})`);
         truncateAfterSeq = entry.seq - 1;
         for (const removed of log.truncateAfter(entry.seq - 1)) truncated.push({ ...removed, truncatedInEpoch: message.epoch });
       }
@@ -85,6 +91,7 @@ export class FollowerReplica<Op> {
       appended.push(entry);
     }
     const matched = message.prevSeq + message.entries.length;
+    this.commitSeq = Math.max(this.commitSeq, Math.min(message.primaryCommitSeq, matched));
     const ack: ReplicationMessage<Op> = {
       type: 'appendAck', from: this.self, to: message.from, shard: this.shard, epoch: this.knownEpoch, durableSeq: matched,
     };

@@ -193,9 +193,19 @@ export class PrimaryReplica<Op> {
     this.evaluate(nowMs);
   }
 
-  /** Drops retained log entries through `seq`; followers needing them get a snapshot. */
-  compactThrough(seq: number): void {
-    this.log.compactThrough(Math.min(seq, this.durableSeq));
+  /**
+   * Drops retained log entries through `seq`, but never past the commit seq (durable on every
+   * in-sync replica): an entry above it may still be truncated by a failover, and a compacted
+   * entry could no longer be listed as truncated. Returns the seq actually compacted through.
+   */
+  compactThrough(seq: number): number {
+    this.log.compactThrough(Math.min(seq, this.commitSeq()));
+    return this.log.baseSeq;
+  }
+
+  /** Highest seq durable here and on every in-sync follower: the most the store may compact. */
+  get commitSeqValue(): number {
+    return this.commitSeq();
   }
 
   /** Per-follower lag in ops and milliseconds. */
