@@ -8,10 +8,13 @@
  * The shard knows nothing of collections, routing, Raft or RPC (Qdrant's segment/shard split).
  */
 
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { assert, unreachable } from '../base/assert.js';
 import { HektorError } from '../base/errors.js';
 import { comparePointIds, pointIdKey, type PointId } from '../base/ids.js';
 import { LIMITS } from '../base/limits.js';
+import { normalize } from '../index/distance.js';
 import { compileFilter } from '../index/filter.js';
 import { HnswIndex } from '../index/hnsw-index.js';
 import { PayloadIndexes } from '../index/payload-index.js';
@@ -91,6 +94,7 @@ export class LocalShard {
   readonly config: ShardConfig;
   private readonly store: ShardStore;
   private readonly index: HnswIndex;
+  private readonly dir: string;
   private payloadIndexes = new PayloadIndexes();
   private readonly points = new Map<string, MemoryPoint>();
   private readonly slotIds: (PointId | undefined)[] = [];
@@ -106,21 +110,41 @@ export class LocalShard {
   /** Path of the planner used by the last search (observability and tests). */
   lastSearchPath: SearchPath | 'none' = 'none';
 
-  private constructor(store: ShardStore, config: ShardConfig) {
+  private constructor(store: ShardStore, config: ShardConfig, index: HnswIndex, dir: string) {
     this.store = store;
     this.config = config;
-    this.index = new HnswIndex({ dim: config.dim, distance: config.distance, m: config.hnswM, efConstruct: config.hnswEfConstruct });
+    this.index = index;
+    this.dir = dir;
   }
 
-  /** Opens the shard stored in `dir`, rebuilding its in-memory state from the durable store. */
+  /**
+   * Opens the shard stored in `dir`, rebuilding its in-memory state from the durable store. The
+   * HNSW graph saved at the last clean shutdown is loaded when present, then reconciled with the
+   * store (points whose vector differs are re-inserted, slots the store does not hold are
+   * removed), so a stale or partial save still yields an index equal to the store's contents;
+   * without one the graph is rebuilt.
+   */
   static open(dir: string, config: ShardConfig, payloadIndexSchema: Readonly<Record<string, PayloadIndexType>>): LocalShard {
-    const shard = new LocalShard(ShardStore.open(dir), config);
+    const options = { dim: config.dim, distance: config.distance, m: config.hnswM, efConstruct: config.hnswEfConstruct };
+    let index: HnswIndex | undefined;
+    const saved = join(dir, INDEX_DIR, INDEX_FILE);
+    if (existsSync(saved)) {
+      try {
+        index = HnswIndex.load(saved, options);
+      } catch {
+        index = undefined; // unreadable or from another configuration: rebuild
+      }
+    }
+    const shard = new LocalShard(ShardStore.open(dir), config, index ?? new HnswIndex(options), dir);
     for (const [field, type] of Object.entries(payloadIndexSchema)) shard.payloadIndexes.createIndex(field, type);
     let maxSlot = -1;
     shard.store.forEachPoint((p) => {
       shard.installPoint(p);
       maxSlot = Math.max(maxSlot, p.slot);
     });
+    for (let slot = 0; slot < shard.index.slotEnd; slot++) {
+      if (shard.index.has(slot) && shard.slotIds[slot] === undefined) shard.index.remove(slot);
+    }
     shard.nextSlot = maxSlot + 1;
     for (let slot = 0; slot < shard.nextSlot; slot++) {
       if (shard.slotIds[slot] === undefined) shard.freeSlots.push(slot);
@@ -261,10 +285,25 @@ export class LocalShard {
     this.slotIds[p.slot] = p.id;
     this.slotVersions[p.slot] = p.version;
     if (!this.config.onDiskPayload) this.slotPayloads[p.slot] = p.payload;
-    if (this.index.vector(p.slot) === undefined || !sameVector(this.index.vector(p.slot), p.vector)) {
-      this.index.upsert(p.slot, p.vector);
-    }
+    if (!this.indexHolds(p.slot, p.vector)) this.index.upsert(p.slot, p.vector);
     this.payloadIndexes.add(p.slot, p.payload ?? EMPTY_PAYLOAD);
+  }
+
+  /**
+   * True if the index already holds `vector` at `slot`, compared as the index stores it (Cosine
+   * vectors normalised) and within float32 rounding: re-normalising can move the last bits, and
+   * treating that as a change would re-insert every point of a reloaded graph.
+   */
+  private indexHolds(slot: number, vector: Float32Array): boolean {
+    const held = this.index.vector(slot);
+    if (held === undefined || held.length !== vector.length) return false;
+    const expected = this.config.distance === 'Cosine' ? normalize(vector) : vector;
+    for (let i = 0; i < held.length; i++) {
+      const a = held[i] ?? 0;
+      const b = expected[i] ?? 0;
+      if (Math.abs(a - b) > 1e-6 * Math.max(1, Math.abs(b))) return false;
+    }
+    return true;
   }
 
   /** Allocates a slot for a new point (the stage gives it back if the commit fails). */
@@ -418,22 +457,45 @@ export class LocalShard {
     return out;
   }
 
-  /** Waits for queued writes, then closes the store. */
+  /** Waits for queued writes, saves the HNSW graph for a fast restart, then closes the store. */
   async close(): Promise<void> {
     this.closed = true;
     await this.idle;
+    this.saveIndex();
     this.index.close();
     await this.store.close();
   }
+
+  /**
+   * Saves the graph into a fresh directory renamed over the old one, so that a crash mid-save
+   * leaves either the old save or the new one. A failed save only costs a rebuild at next start.
+   */
+  private saveIndex(): void {
+    const target = join(this.dir, INDEX_DIR);
+    const temp = `${target}.tmp`;
+    try {
+      rmSync(temp, { recursive: true, force: true });
+      mkdirSync(temp);
+      this.index.save(join(temp, INDEX_FILE));
+      rmSync(target, { recursive: true, force: true });
+      renameSync(temp, target);
+    } catch {
+      rmSync(temp, { recursive: true, force: true });
+    }
+  }
+
+  /** Saves the graph now (also done by close). */
+  checkpointIndex(): void {
+    this.saveIndex();
+  }
 }
+
+/** Where a shard keeps its saved HNSW graph, inside its directory. */
+const INDEX_DIR = 'hnsw';
+const INDEX_FILE = 'graph.bin';
 
 const EMPTY_PAYLOAD: Payload = Object.freeze({});
 
-function sameVector(a: Float32Array | undefined, b: Float32Array): boolean {
-  if (a === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** True if `score` is at least as good as `threshold` for the distance. */
 export function passesThreshold(distance: Distance, score: number, threshold: number): boolean {
