@@ -6,7 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = ['dist/src', 'dist/test'];
+const roots = ['dist/src', 'dist/test', 'dist/bench'];
 const filter = process.argv.slice(2);
 const files = [];
 function walk(dir) {
