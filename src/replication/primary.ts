@@ -323,10 +323,13 @@ export class PrimaryReplica<Op> {
     progress.lastSendMs = nowMs;
   }
 
-  /** Highest seq durable here and on every in-sync follower. */
+  /**
+   * Highest seq durable here, on every in-sync follower and on every follower being added (whose
+   * expand may still commit: once in sync it becomes promotable, so it bounds what is permanent).
+   */
   private commitSeq(): number {
     let seq = this.durableSeq;
-    for (const follower of this.view.inSync) {
+    for (const follower of [...this.view.inSync, ...this.joiningFollowers()]) {
       if (follower === this.self) continue;
       seq = Math.min(seq, this.progress.get(follower)?.ackedSeq ?? 0);
     }
