@@ -340,7 +340,8 @@ export class PrimaryReplica<Op> {
     const silentMs = nowMs - progress.lastAckMs;
     if (progress.ackedSeq >= this.durableSeq) return silentMs;
     // The time the first entry this follower lacks became durable here.
-    const sample = this.lagSamples.find((s) => s.seq > progress.ackedSeq);
+    // Missing only when the sample list was full: the newest kept sample is older, so lag is over-estimated, never under.
+    const sample = this.lagSamples.find((s) => s.seq > progress.ackedSeq) ?? this.lagSamples.at(-1);
     return Math.max(silentMs, sample === undefined ? 0 : nowMs - sample.atMs);
   }
 

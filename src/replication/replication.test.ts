@@ -6,6 +6,7 @@
  */
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { applyExpand, applyShrink, chooseNewPrimary, onNodeDead } from './controller.js';
 import { FollowerReplica } from './follower.js';
@@ -236,4 +237,9 @@ test('the controller refuses in-sync requests from a stale epoch or a non-primar
   assert.equal(expand.view.version, 2);
   const staleExpand = applyExpand(expand.view, { type: 'expand_isr', shard: 's', from: 'p', follower: 'b', epoch: 3, viewVersion: 1 });
   assert.equal(staleExpand.ok ? '' : staleExpand.code, 'stale_view', 'an expand made against an older view never commits');
+});
+
+test('docs/replication.md documents every replication limit', () => {
+  const doc = readFileSync(new URL('../../../docs/replication.md', import.meta.url), 'utf8');
+  for (const key of Object.keys(DEFAULT_REPLICATION_LIMITS)) assert.ok(doc.includes(`| \`${key}\` |`), `docs/replication.md is missing ${key}`);
 });
