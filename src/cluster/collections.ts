@@ -65,6 +65,8 @@ export class ClusterCollections {
         return;
       }
       case 'members_changed':
+      case 'shard_view_changed':
+        // Replication is not driven by the runtime yet; the shard views are kept in the metadata.
         return;
     }
   }

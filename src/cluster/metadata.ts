@@ -7,6 +7,8 @@
  */
 
 import type { ErrorCode } from '../base/errors.js';
+import { applyExpand, applyShrink } from '../replication/controller.js';
+import type { InSyncRequest, ShardView } from '../replication/types.js';
 import type { PayloadIndexType } from '../index/types.js';
 import type { CollectionConfig } from '../shard/collection.js';
 
@@ -27,7 +29,10 @@ export interface ShardPlacement {
   shard: number;
   replicas: string[];
   primary: string;
+  /** Rises on every change of primary; replicas reject messages of older epochs. */
   epoch: number;
+  /** Rises on every committed change of this placement (compare-and-set for in-sync expands). */
+  version: number;
   inSync: string[];
   transfer: null;
 }
@@ -52,7 +57,14 @@ export type MetadataCommand =
   | { type: 'create_collection'; config: CollectionConfig }
   | { type: 'delete_collection'; name: string }
   | { type: 'create_payload_index'; collection: string; field: string; fieldType: PayloadIndexType }
-  | { type: 'delete_payload_index'; collection: string; field: string };
+  | { type: 'delete_payload_index'; collection: string; field: string }
+  /** A shard primary asks to shrink or expand its in-sync set (decided by src/replication/controller). */
+  | { type: 'in_sync_change'; collection: string; shard: number; request: InSyncRequest }
+  /**
+   * The controller promotes an in-sync replica of a shard whose primary is dead, under a raised
+   * epoch; `epoch` is the epoch the decision was made against (compare-and-set).
+   */
+  | { type: 'promote_primary'; collection: string; shard: number; epoch: number; newPrimary: string };
 
 /** The outcome of applying a command (the same on every node). */
 export type ApplyResult = { ok: true } | { ok: false; code: ErrorCode; message: string };
@@ -63,6 +75,7 @@ export type MetadataEvent =
   | { type: 'collection_deleted'; name: string; index: number }
   | { type: 'restored'; index: number }
   | { type: 'payload_index_changed'; collection: string }
+  | { type: 'shard_view_changed'; collection: string; shard: number; placement: ShardPlacement }
   | { type: 'members_changed' };
 
 const OK: ApplyResult = { ok: true };
@@ -125,6 +138,10 @@ export class MetadataStateMachine {
         delete this.state.collections[command.name];
         this.emit({ type: 'collection_deleted', name: command.name, index });
         return OK;
+      case 'in_sync_change':
+        return this.changeInSync(command.collection, command.shard, command.request);
+      case 'promote_primary':
+        return this.promote(command.collection, command.shard, command.epoch, command.newPrimary);
       case 'create_payload_index':
       case 'delete_payload_index': {
         const meta = this.state.collections[command.collection];
@@ -135,6 +152,41 @@ export class MetadataStateMachine {
         return OK;
       }
     }
+  }
+
+  private placement(collection: string, shard: number): ShardPlacement | ApplyResult {
+    const meta = this.state.collections[collection];
+    if (meta === undefined) return { ok: false, code: 'collection_not_found', message: `collection "${collection}" does not exist` };
+    const placement = meta.shards[shard];
+    if (placement === undefined) return { ok: false, code: 'invalid_request', message: `collection "${collection}" has no shard ${shard}` };
+    return placement;
+  }
+
+  private changeInSync(collection: string, shard: number, request: InSyncRequest): ApplyResult {
+    const placement = this.placement(collection, shard);
+    if (!('replicas' in placement)) return placement;
+    const view = toView(collection, placement);
+    const decision = request.type === 'shrink_isr' ? applyShrink(view, request) : applyExpand(view, request);
+    if (!decision.ok) return { ok: false, code: 'invalid_request', message: `${decision.code}: ${decision.message}` };
+    placement.inSync = [...decision.view.inSync];
+    placement.version = decision.view.version;
+    this.emit({ type: 'shard_view_changed', collection, shard, placement });
+    return OK;
+  }
+
+  private promote(collection: string, shard: number, epoch: number, newPrimary: string): ApplyResult {
+    const placement = this.placement(collection, shard);
+    if (!('replicas' in placement)) return placement;
+    if (placement.epoch !== epoch) return { ok: false, code: 'invalid_request', message: `stale_epoch: decided at epoch ${epoch}, shard is at ${placement.epoch}` };
+    if (newPrimary === placement.primary || !placement.inSync.includes(newPrimary)) {
+      return { ok: false, code: 'invalid_request', message: `not_in_sync: only an in-sync replica other than the primary can be promoted, not ${newPrimary}` };
+    }
+    placement.inSync = [...new Set([newPrimary, ...placement.inSync.filter((n) => n !== placement.primary)])].sort();
+    placement.primary = newPrimary;
+    placement.epoch += 1;
+    placement.version += 1;
+    this.emit({ type: 'shard_view_changed', collection, shard, placement });
+    return OK;
   }
 
   private createCollection(config: CollectionConfig, index: number): ApplyResult {
@@ -184,6 +236,11 @@ export class MetadataStateMachine {
   }
 }
 
+/** The replication core's view of a placement. */
+export function toView(collection: string, p: ShardPlacement): ShardView {
+  return { shard: `${collection}/${p.shard}`, epoch: p.epoch, version: p.version, primary: p.primary, replicas: p.replicas, inSync: p.inSync };
+}
+
 /** Encodes a command for a Raft entry. */
 export function encodeCommand(command: MetadataCommand): Uint8Array {
   return Buffer.from(JSON.stringify(command));
@@ -210,7 +267,7 @@ export function placeShards(name: string, shardCount: number, replicationFactor:
       if (node !== undefined) replicas.push(node);
     }
     const primary = replicas[0] ?? '';
-    shards.push({ shard, replicas, primary, epoch: 1, inSync: [...replicas], transfer: null });
+    shards.push({ shard, replicas, primary, epoch: 1, version: 1, inSync: [...replicas], transfer: null });
   }
   return shards;
 }

@@ -217,12 +217,46 @@ export class MetadataHarness {
     if (roll < 0.65) return { type: 'create_collection', config: this.randomConfig(nowMs) };
     if (roll < 0.78) return { type: 'delete_collection', name: this.pickMostlyFrom(collections, this.collectionPool) };
     const collection = this.pickMostlyFrom(collections, this.collectionPool);
+    if (roll < 0.86) {
+      const replicated = this.replicationCommand(state, collection);
+      if (replicated !== undefined) return replicated;
+    }
     if (roll < 0.92) {
       return { type: 'create_payload_index', collection, field: this.pick(this.fieldPool), fieldType: this.pick(INDEX_TYPES) };
     }
     // Own properties only: with hostile names, "toString" must not find Object.prototype.toString.
     const schema = Object.hasOwn(state.collections, collection) ? Object.keys(state.collections[collection]?.config.payload_schema ?? {}) : [];
     return { type: 'delete_payload_index', collection, field: this.pickMostlyFrom(schema, this.fieldPool) };
+  }
+
+  /**
+   * A shard primary's in-sync change or a controller promotion, mostly well-formed (from the
+   * primary, at the current epoch and version) and sometimes stale or foreign, so that both the
+   * accepted and the fenced paths run on every node.
+   */
+  private replicationCommand(state: Readonly<MetadataState>, collection: string): MetadataCommand | undefined {
+    const rng = this.rng;
+    const meta = Object.hasOwn(state.collections, collection) ? state.collections[collection] : undefined;
+    const placement = meta === undefined || meta.shards.length === 0 ? undefined : meta.shards[rng.int(meta.shards.length)];
+    if (placement === undefined) return undefined;
+    const follower = this.pick(placement.replicas.length > 1 && rng.chance(0.8) ? placement.replicas : this.memberPool);
+    const epoch = rng.chance(0.85) ? placement.epoch : placement.epoch - 1;
+    if (rng.chance(0.6)) {
+      return {
+        type: 'in_sync_change',
+        collection,
+        shard: placement.shard,
+        request: {
+          type: placement.inSync.includes(follower) ? 'shrink_isr' : 'expand_isr',
+          shard: `${collection}/${placement.shard}`,
+          from: rng.chance(0.9) ? placement.primary : follower,
+          follower,
+          epoch,
+          viewVersion: rng.chance(0.85) ? placement.version : placement.version - 1,
+        },
+      };
+    }
+    return { type: 'promote_primary', collection, shard: placement.shard, epoch, newPrimary: follower };
   }
 
   private randomConfig(nowMs: number): CollectionConfig {
@@ -281,6 +315,8 @@ function describe(command: MetadataCommand | undefined): string {
     case 'delete_collection': return `delete_collection ${command.name}`;
     case 'create_payload_index': return `create_payload_index ${command.collection}.${command.field}`;
     case 'delete_payload_index': return `delete_payload_index ${command.collection}.${command.field}`;
+    case 'in_sync_change': return `${command.request.type} ${command.collection}/${command.shard} ${command.request.follower} (epoch ${command.request.epoch})`;
+    case 'promote_primary': return `promote_primary ${command.collection}/${command.shard} ${command.newPrimary} (epoch ${command.epoch})`;
   }
 }
 
@@ -308,6 +344,8 @@ export function checkStructure(state: Readonly<MetadataState>, liveAtCreation: R
       for (const r of shard.replicas) if (live?.has(r) !== true) fail(`${label} replica ${r} was not a live member when ${name} was created`);
       if (!shard.replicas.includes(shard.primary)) fail(`${label} primary ${shard.primary} is not a replica`);
       for (const r of shard.inSync) if (!shard.replicas.includes(r)) fail(`${label} in-sync ${r} is not a replica`);
+      if (!shard.inSync.includes(shard.primary)) fail(`${label} primary ${shard.primary} is not in sync`);
+      if (shard.epoch < 1 || shard.version < shard.epoch) fail(`${label} has epoch ${shard.epoch} and version ${shard.version}`);
     }
   }
 }
