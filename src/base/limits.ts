@@ -46,6 +46,8 @@ export const LIMITS = {
   writeQueueOpsMax: 10_000,
   /** Operation-log entries a shard keeps after they are applied (for replication catch-up). */
   opLogRetainedEntries: 100_000,
+  /** Point changes after which a shard saves its HNSW graph again (fast restart after a crash). */
+  indexCheckpointPointChanges: 100_000,
   /** HTTP requests in flight on one node before new ones get 429. */
   httpInFlightMax: 1024,
 } as const;

@@ -55,3 +55,20 @@ test('a shard reopens from its saved graph, and a stale saved graph is reconcile
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a shard checkpoints its graph after enough point changes, without a shutdown', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hektor-shard-'));
+  const rng = new SeededRandom(6);
+  const small: ShardConfig = { ...config, dim: 2 };
+  const shard = LocalShard.open(dir, small, {});
+  try {
+    for (let batch = 0; batch < 10 && !existsSync(join(dir, 'hnsw', 'graph.bin')); batch++) {
+      const points = Array.from({ length: 10_000 }, (_, i) => ({ id: batch * 10_000 + i, vector: Float32Array.from([rng.gaussian(), rng.gaussian()]), payload: null }));
+      await shard.write({ type: 'upsert', points });
+    }
+    assert.ok(existsSync(join(dir, 'hnsw', 'graph.bin')), 'no checkpoint after 100k point changes');
+  } finally {
+    await shard.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

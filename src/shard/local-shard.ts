@@ -103,6 +103,7 @@ export class LocalShard {
   private readonly slotVersions: number[] = [];
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
+  private changesSinceCheckpoint = 0;
   private readonly queue: PendingWrite[] = [];
   private writerRunning = false;
   private closed = false;
@@ -259,8 +260,15 @@ export class LocalShard {
       for (const a of accepted) a.pending.reject(e);
       return;
     }
-    for (const change of stage.changes()) this.applyChange(change);
+    const changes = stage.changes();
+    for (const change of changes) this.applyChange(change);
     for (const a of accepted) a.pending.resolve({ seq: a.seq });
+    this.changesSinceCheckpoint += changes.length;
+    if (this.changesSinceCheckpoint >= LIMITS.indexCheckpointPointChanges) {
+      // Bounded work between checkpoints keeps a restart after kill -9 close to a clean one.
+      this.changesSinceCheckpoint = 0;
+      this.saveIndex();
+    }
   }
 
   private applyChange(change: PointChange): void {
