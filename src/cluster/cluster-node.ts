@@ -237,6 +237,7 @@ export class ClusterNode {
       if (rd.snapshot !== null) {
         this.metadata.restore(rd.snapshot.data, rd.snapshot.metadata.index);
         this.appliedIndex = rd.snapshot.metadata.index;
+        this.logger.info({ index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term }, 'installed metadata snapshot');
       }
       this.send(rd.messages);
       for (const entry of rd.committedEntries) this.applyEntry(entry);
@@ -273,7 +274,10 @@ export class ClusterNode {
     if (this.appliedSinceSnapshot < this.options.snapshotEntries) return;
     const status = this.raft.status();
     if (this.appliedIndex <= this.storage.snapshot().metadata.index) return;
-    this.storage.snapshotAndCompact(this.appliedIndex, status.config, this.metadata.snapshot(), this.appliedIndex - CLUSTER_LIMITS.snapshotTrailingEntries);
+    // Keep a tail of entries behind the snapshot so a slightly slow follower catches up from the
+    // log; the tail is at most half the snapshot interval.
+    const trailing = Math.min(CLUSTER_LIMITS.snapshotTrailingEntries, Math.floor(this.options.snapshotEntries / 2));
+    this.storage.snapshotAndCompact(this.appliedIndex, status.config, this.metadata.snapshot(), this.appliedIndex - trailing);
     this.appliedSinceSnapshot = 0;
   }
 

@@ -47,10 +47,11 @@ program
   .option('--tls-key <file>', "this node's private key (PEM)")
   .option('--heartbeat-interval-ms <ms>', 'node heartbeat interval (default 200)', integer)
   .option('--failure-timeout-ms <ms>', 'silence after which a node is declared dead (default 2000)', integer)
+  .option('--raft-snapshot-entries <n>', 'applied metadata entries between Raft snapshots (default 1000)', integer)
   .action(async (opts: {
     config?: string; dataDir?: string; host?: string; httpPort?: number; logLevel?: string; nodeId?: string; grpcPort?: number; grpcApiPort?: number;
     bootstrap?: boolean; peers?: string; join?: string; zone?: string; clusterId?: string; tlsCa?: string; tlsCert?: string; tlsKey?: string;
-    heartbeatIntervalMs?: number; failureTimeoutMs?: number;
+    heartbeatIntervalMs?: number; failureTimeoutMs?: number; raftSnapshotEntries?: number;
   }) => {
     let node: HektorNode;
     try {
@@ -62,6 +63,7 @@ program
           grpc_port: opts.grpcPort, grpc_api_port: opts.grpcApiPort, peers: opts.peers, join: opts.join, zone: opts.zone, cluster_id: opts.clusterId,
           tls_ca: opts.tlsCa, tls_cert: opts.tlsCert, tls_key: opts.tlsKey,
           heartbeat_interval_ms: opts.heartbeatIntervalMs, failure_timeout_ms: opts.failureTimeoutMs,
+          raft_snapshot_entries: opts.raftSnapshotEntries,
         },
       });
       node = await HektorNode.start(config);

@@ -42,6 +42,8 @@ export interface NodeConfig {
   failureTimeoutMs: number;
   /** Milliseconds per Raft tick (election timeout is 10–20 ticks). */
   raftTickMs: number;
+  /** Applied metadata entries between Raft snapshots (log compaction). */
+  raftSnapshotEntries: number;
 }
 
 const schema = z.object({
@@ -63,6 +65,7 @@ const schema = z.object({
   heartbeat_interval_ms: z.coerce.number().int().min(10).max(60_000),
   failure_timeout_ms: z.coerce.number().int().min(50).max(600_000),
   raft_tick_ms: z.coerce.number().int().min(5).max(10_000),
+  raft_snapshot_entries: z.coerce.number().int().min(4).max(10_000_000),
 });
 
 /** Default settings. */
@@ -85,6 +88,7 @@ export const DEFAULT_CONFIG = {
   heartbeat_interval_ms: 200,
   failure_timeout_ms: 2_000,
   raft_tick_ms: 50,
+  raft_snapshot_entries: 1000,
 } as const;
 
 const ENV_KEYS = Object.keys(DEFAULT_CONFIG).map((k) => [k, `HEKTOR_${k.toUpperCase()}`] as const);
@@ -140,6 +144,7 @@ export function loadConfig(options: { file?: string | undefined; env?: NodeJS.Pr
     heartbeatIntervalMs: c.heartbeat_interval_ms,
     failureTimeoutMs: c.failure_timeout_ms,
     raftTickMs: c.raft_tick_ms,
+    raftSnapshotEntries: c.raft_snapshot_entries,
   };
 }
 

@@ -115,7 +115,7 @@ export class HektorNode {
         tickMs: config.raftTickMs,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         failureTimeoutMs: config.failureTimeoutMs,
-        snapshotEntries: 1000,
+        snapshotEntries: config.raftSnapshotEntries,
         logger,
       },
       (c) => {
