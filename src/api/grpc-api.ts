@@ -11,6 +11,7 @@ import { HektorError, errorMessage, isHektorError } from '../base/errors.js';
 import { parsePointId, type PointId } from '../base/ids.js';
 import { LIMITS } from '../base/limits.js';
 import type { ClusterCollections } from '../cluster/collections.js';
+import type { PointRouter } from '../cluster/router.js';
 import type { CollectionConfig } from '../shard/collection.js';
 import type { PointRecord } from '../shard/local-shard.js';
 import { SERVER_OPTIONS, loadPointsProto } from '../transport/grpc.js';
@@ -87,7 +88,7 @@ function limitOf(limit: number, fallback: number): number {
 }
 
 /** Builds the handlers of both public services over the collection manager. */
-export function publicGrpcHandlers(collections: () => ClusterCollections): { collections: CollectionsHandlers; points: PointsHandlers } {
+export function publicGrpcHandlers(collections: () => ClusterCollections, router: () => PointRouter): { collections: CollectionsHandlers; points: PointsHandlers } {
   return {
     collections: {
       Create: (call, callback) => answer(callback, async () => {
@@ -130,36 +131,38 @@ export function publicGrpcHandlers(collections: () => ClusterCollections): { col
     },
     points: {
       Upsert: (call, callback) => answer(callback, async () => {
-        const c = collections().local(call.request.collection);
+        const name = call.request.collection;
+        const config = collections().meta(name).config;
         if (call.request.points.length > LIMITS.upsertBatchPointsMax) throw new HektorError('invalid_request', `at most ${LIMITS.upsertBatchPointsMax} points per request`);
         const points = call.request.points.map((p, i) => ({
           id: idFromWire(p.id),
-          vector: toVector(p.vector, c.config, `points[${i}].vector`),
+          vector: toVector(p.vector, config, `points[${i}].vector`),
           payload: toPayload(parseJsonObject(p.payload_json, `points[${i}].payload_json`), `points[${i}].payload_json`),
         }));
-        const result = await c.upsert(points);
+        const result = await router().upsert(name, points);
         return { operation_id: result.seq, status: 'completed' };
       }),
-      Get: (call, callback) => answer(callback, () => {
-        const c = collections().local(call.request.collection);
+      Get: (call, callback) => answer(callback, async () => {
+        collections().meta(call.request.collection);
         const ids = call.request.ids.map(idFromWire);
-        return { points: c.retrieve(ids, call.request.with_payload, call.request.with_vector).map(pointToWire) };
+        const records = await router().retrieve(call.request.collection, ids, call.request.with_payload, call.request.with_vector);
+        return { points: records.map(pointToWire) };
       }),
       Delete: (call, callback) => answer(callback, async () => {
-        const c = collections().local(call.request.collection);
+        collections().meta(call.request.collection);
         const filter = filterFromJson(call.request.filter_json);
         if (call.request.ids.length > 0 && filter !== undefined) throw new HektorError('invalid_request', 'give either ids or filter_json, not both');
         const target = call.request.ids.length > 0 ? { ids: call.request.ids.map(idFromWire) } : filter !== undefined ? { filter } : undefined;
         if (target === undefined) throw new HektorError('invalid_request', 'name the points to delete with ids or filter_json');
-        const result = await c.delete(target);
+        const result = await router().delete(call.request.collection, target);
         return { operation_id: result.seq, status: 'completed' };
       }),
-      Search: (call, callback) => answer(callback, () => {
+      Search: (call, callback) => answer(callback, async () => {
         const r = call.request;
-        const c = collections().local(r.collection);
+        const config = collections().meta(r.collection).config;
         const filter = filterFromJson(r.filter_json);
-        const hits = c.search({
-          vector: toVector(r.vector, c.config, 'vector'),
+        const hits = await router().search(r.collection, {
+          vector: toVector(r.vector, config, 'vector'),
           limit: limitOf(r.limit, 10),
           offset: r.offset,
           ...(filter === undefined ? {} : { filter }),
@@ -171,12 +174,12 @@ export function publicGrpcHandlers(collections: () => ClusterCollections): { col
         });
         return { points: hits.map((h) => ({ id: idToWire(h.id), score: h.score, vector: h.vector ?? [], payload_json: h.payload === null ? '' : JSON.stringify(h.payload) })) };
       }),
-      Scroll: (call, callback) => answer(callback, () => {
+      Scroll: (call, callback) => answer(callback, async () => {
         const r = call.request;
-        const c = collections().local(r.collection);
+        collections().meta(r.collection);
         const filter = filterFromJson(r.filter_json);
         const offset = r.offset === null || r.offset.kind === undefined ? undefined : idFromWire(r.offset);
-        const page = c.scroll({
+        const page = await router().scroll(r.collection, {
           limit: limitOf(r.limit, 10),
           ...(offset === undefined ? {} : { offset }),
           ...(filter === undefined ? {} : { filter }),
@@ -185,9 +188,9 @@ export function publicGrpcHandlers(collections: () => ClusterCollections): { col
         });
         return { points: page.points.map(pointToWire), next_page_offset: page.nextOffset === null ? null : idToWire(page.nextOffset) };
       }),
-      Count: (call, callback) => answer(callback, () => {
-        const c = collections().local(call.request.collection);
-        return { count: c.count(filterFromJson(call.request.filter_json)) };
+      Count: (call, callback) => answer(callback, async () => {
+        collections().meta(call.request.collection);
+        return { count: await router().count(call.request.collection, filterFromJson(call.request.filter_json)) };
       }),
     },
   };
@@ -200,9 +203,9 @@ export class PublicGrpcServer {
   port = 0;
 
   /** Binds the public services on `host:port` (insecure; client TLS is not implemented yet). */
-  async start(host: string, port: number, collections: () => ClusterCollections, logger: Logger): Promise<void> {
+  async start(host: string, port: number, collections: () => ClusterCollections, router: () => PointRouter, logger: Logger): Promise<void> {
     const proto = loadPointsProto().hektor.api.v1;
-    const handlers = publicGrpcHandlers(collections);
+    const handlers = publicGrpcHandlers(collections, router);
     this.server.addService(proto.Collections.service, handlers.collections);
     this.server.addService(proto.Points.service, handlers.points);
     this.port = await new Promise<number>((resolve, reject) => {

@@ -136,7 +136,9 @@ export class HektorNode {
     if (config.grpcApiPort !== undefined) {
       const publicGrpc = new PublicGrpcServer();
       const collections = holder.collections;
-      await publicGrpc.start(config.host, config.grpcApiPort, () => collections, logger);
+      const router = holder.router;
+      if (router === undefined) throw new Error('cluster start did not attach the point router');
+      await publicGrpc.start(config.host, config.grpcApiPort, () => collections, () => router, logger);
       node.publicGrpc = publicGrpc;
     }
     node.ready = true;
