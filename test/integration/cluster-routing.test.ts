@@ -8,7 +8,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HektorClient, type PointStruct } from '../../src/client/index.js';
 import { SeededRandom } from '../../src/base/prng.js';
+import * as grpc from '@grpc/grpc-js';
 import { TestCluster } from '../helpers/cluster.js';
+import { loadPointsProto } from '../../src/transport/grpc.js';
 
 let cluster: TestCluster;
 let clients: HektorClient[];
@@ -20,7 +22,7 @@ const points: PointStruct[] = Array.from({ length: 400 }, (_, i) => ({
 }));
 
 before(async () => {
-  cluster = await TestCluster.start({ ids: ['r1', 'r2', 'r3'] });
+  cluster = await TestCluster.start({ ids: ['r1', 'r2', 'r3'], extraArgs: () => ['--grpc-api-port', '0'] });
   clients = cluster.running().map((n) => new HektorClient({ url: n.url }));
   await clients[0]!.createCollection('spread', { vectors: { size: 4, distance: 'Euclid' }, shard_number: 6 });
   for (let i = 0; i < points.length; i += 100) await clients[i % 3]!.upsert('spread', points.slice(i, i + 100));
@@ -69,4 +71,22 @@ test('writes through any node reach the owning shard: payload edits, deletes by 
     assert.equal((await c.retrieve('spread', [5, 6])).length, 1);
   }
   await assert.rejects(clients[0]!.setPayload('spread', { points: [5] }, { x: 1 }), /no point with id 5/);
+});
+
+test('the public gRPC API routes across nodes too', async () => {
+  for (const node of cluster.running()) {
+    const line = node.logs.find((l) => l.includes('"msg":"public gRPC API listening"'));
+    assert.ok(line !== undefined, `${node.id} did not log its gRPC API port`);
+    const port = (JSON.parse(line) as { port: number }).port;
+    const Points = loadPointsProto().hektor.api.v1.Points;
+    const client = new Points(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      const count = await new Promise<number>((resolve, reject) => {
+        client.Count({ collection: 'spread', filter_json: '' }, (e, r) => (e !== null ? reject(e) : resolve(r?.count ?? -1)));
+      });
+      assert.equal(count, await clients[0]!.count('spread'));
+    } finally {
+      client.close();
+    }
+  }
 });
