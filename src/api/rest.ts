@@ -177,7 +177,13 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     await metadataRead(request, deps.cluster);
     const meta = deps.collections.meta(nameParam(request));
     const local = deps.collections.exists(meta.config.name) ? localOrUndefined(deps.collections, meta.config.name) : undefined;
-    return ok(request, collectionInfo(meta, local));
+    const allLocal = local?.complete === true;
+    // The collection's total over every node; this node's own count when a node does not answer.
+    const total = allLocal ? local.pointCount : await deps.router.count(meta.config.name, undefined).catch(() => undefined);
+    const info = collectionInfo(meta, local);
+    info.points_count = total ?? local?.pointCount ?? 0;
+    info.points_count_complete = total !== undefined;
+    return ok(request, info);
   });
 
   app.get('/collections/:name/exists', async (request) => {

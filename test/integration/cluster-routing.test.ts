@@ -39,6 +39,7 @@ test('points spread over every node, and every node sees all of them', async () 
   assert.equal(peers.size, 2, 'shards should be placed on the other two nodes too');
   for (const c of clients) {
     assert.equal(await c.count('spread'), 400);
+    assert.equal((await c.getCollection('spread')).points_count, 400);
     assert.equal(await c.count('spread', { must: [{ key: 'group', match: { value: 2 } }] }), 100);
   }
 });
