@@ -217,6 +217,13 @@ export class TestCluster {
       }
       await Promise.all([...cluster.nodes.values()].map((n) => n.start()));
       await cluster.waitLeader(30_000);
+      // Members register themselves just after the election; placement only uses registered live
+      // members, so a test that creates a collection must wait for all of them.
+      await waitFor('every member registered and alive', 30_000, async () => {
+        const infos = await Promise.all(cluster.running().map((n) => clusterInfo(n.url)));
+        const complete = infos.every((info) => options.ids.every((id) => info.peers[id]?.state === 'alive'));
+        return complete ? true : undefined;
+      });
     } catch (e: unknown) {
       await cluster.close();
       throw e;
