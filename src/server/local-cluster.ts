@@ -40,12 +40,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitReady(node: LocalNode, deadlineMs: number): Promise<void> {
+/** Waits until the node knows a leader and sees all `count` members registered and alive. */
+async function waitReady(node: LocalNode, count: number, deadlineMs: number): Promise<void> {
   while (performance.now() < deadlineMs) {
     try {
       const response = await fetch(`http://127.0.0.1:${node.httpPort}/cluster`, { signal: AbortSignal.timeout(1000) });
-      const body = (await response.json()) as { result?: { raft_info?: { leader?: string | null } } };
-      if (response.ok && typeof body.result?.raft_info?.leader === 'string') return;
+      const body = (await response.json()) as { result?: { raft_info?: { leader?: string | null }; peers?: Record<string, { state?: string }> } };
+      const alive = Object.values(body.result?.peers ?? {}).filter((p) => p.state === 'alive').length;
+      if (response.ok && typeof body.result?.raft_info?.leader === 'string' && alive === count) return;
     } catch {
       // not up yet
     }
@@ -79,7 +81,7 @@ export async function clusterUp(dir: string, count: number, extraArgs: readonly 
   const description: LocalClusterFile = { nodes };
   writeFileSync(file, JSON.stringify(description, null, 2));
   const deadline = performance.now() + 30_000;
-  for (const node of nodes) await waitReady(node, deadline);
+  for (const node of nodes) await waitReady(node, count, deadline);
   return description;
 }
 
