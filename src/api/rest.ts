@@ -176,7 +176,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   app.get('/collections/:name', async (request) => {
     await metadataRead(request, deps.cluster);
     const meta = deps.collections.meta(nameParam(request));
-    const local = deps.collections.exists(meta.config.name) ? localOrUndefined(deps.collections, meta.config.name) : undefined;
+    const local = deps.collections.localIfAny(meta.config.name);
     const allLocal = local?.complete === true;
     // The collection's total over every node; this node's own count when a node does not answer.
     const total = allLocal ? local.pointCount : await deps.router.count(meta.config.name, undefined).catch(() => undefined);
@@ -213,7 +213,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
 
   app.get('/collections/:name/cluster', async (request) => {
     const meta = deps.collections.meta(nameParam(request));
-    const local = localOrUndefined(deps.collections, meta.config.name);
+    const local = deps.collections.localIfAny(meta.config.name);
     const mine = meta.shards.filter((s) => s.replicas.includes(deps.cluster.id));
     return ok(request, {
       peer_id: deps.cluster.id,
@@ -478,17 +478,9 @@ async function searchCollection(
     withPayload: toSelector(body.with_payload, false),
     withVector: body.with_vector ?? false,
   });
-  const local = deps.collections.exists(name) ? localOrUndefined(deps.collections, name) : undefined;
+  const local = deps.collections.localIfAny(name);
   for (const s of local?.shards ?? []) metrics.searchPaths.inc({ path: s.lastSearchPath });
   return hits;
-}
-
-function localOrUndefined(collections: ClusterCollections, name: string): Collection | undefined {
-  try {
-    return collections.local(name);
-  } catch {
-    return undefined;
-  }
 }
 
 function clusterInfo(cluster: ClusterNode): Record<string, unknown> {

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { HektorError, errorMessage, type ErrorCode } from '../base/errors.js';
+import { ERROR_CODES, HektorError, errorMessage, type ErrorCode } from '../base/errors.js';
 import { SeededRandom } from '../base/prng.js';
 import { RaftNode } from '../consensus/raft.js';
 import type { RaftConfig } from '../consensus/limits.js';
@@ -831,12 +831,7 @@ function codeOf(e: unknown): string {
   return e instanceof HektorError ? e.code : 'internal';
 }
 
-const KNOWN_CODES = new Set<string>([
-  'invalid_request', 'invalid_config', 'invalid_vector', 'invalid_point_id', 'invalid_filter', 'payload_too_large', 'point_not_found',
-  'collection_exists', 'collection_not_found', 'cluster_unavailable', 'shard_unavailable', 'peer_refused', 'shutting_down',
-  'too_many_requests', 'storage_error', 'internal',
-]);
-
+/** A code received from a peer, if it is one of ours; anything else is internal. */
 function toCode(code: string): ErrorCode {
-  return KNOWN_CODES.has(code) ? (code as ErrorCode) : 'internal';
+  return Object.hasOwn(ERROR_CODES, code) ? (code as ErrorCode) : 'internal';
 }

@@ -127,6 +127,11 @@ export class ClusterCollections {
     return meta;
   }
 
+  /** This node's part of a collection, or undefined when it holds none (or the collection is unknown). */
+  localIfAny(name: string): Collection | undefined {
+    return this.exists(name) && this.catalog.has(name) ? this.catalog.get(name) : undefined;
+  }
+
   /** This node's part of a collection, or why it cannot serve it. */
   local(name: string): Collection {
     const meta = this.meta(name);

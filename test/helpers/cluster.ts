@@ -5,8 +5,8 @@
  * test fails (and a last-resort SIGKILL of live children when the test process exits).
  */
 
+import { freePort } from '../../src/server/local-cluster.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { ProxyMesh } from './fault-proxy.js';
 import { http, tempDir } from './node.js';
@@ -20,18 +20,8 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-/** A free TCP port on 127.0.0.1 (bound to port 0 and released; a race is possible but rare). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP port');
-  return address.port;
-}
+/** A free TCP port on 127.0.0.1 (the same helper `hektor cluster up` uses). */
+export { freePort };
 
 /** Polls `probe` until it returns a value other than undefined, or throws after `timeoutMs`. */
 export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, intervalMs = 50): Promise<T> {
