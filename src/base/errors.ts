@@ -25,6 +25,9 @@ export const ERROR_CODES = {
   shutting_down: { status: 503, meaning: 'the node is shutting down and accepts no new work' },
   cluster_unavailable: { status: 503, meaning: 'no cluster leader could be reached in time, or this node is not part of a quorum; retry' },
   shard_unavailable: { status: 503, meaning: 'a shard the request needs is not served by this node; send the request to the node that holds it' },
+  not_primary: { status: 503, meaning: 'the node asked to write a shard is no longer its primary (a failover is under way); retry, the router finds the new primary' },
+  not_enough_replicas: { status: 503, meaning: 'too few replicas of a shard are in sync for the write consistency asked; nothing was written' },
+  write_timeout: { status: 504, meaning: 'a write was logged by the primary but not acknowledged by its consistency mode in time; it may or may not be applied' },
   peer_refused: { status: 403, meaning: 'a node presented no certificate, a certificate of another node, or is not a cluster member' },
   internal: { status: 500, meaning: 'an unexpected internal error; the server stays up and logs it' },
 } as const;

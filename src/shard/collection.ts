@@ -9,7 +9,7 @@ import { comparePointIds, type PointId } from '../base/ids.js';
 import type { Distance, Filter, Payload, PayloadIndexType } from '../index/types.js';
 import { shardOf } from '../sharding/hash.js';
 import type { PointWrite } from '../storage/ops.js';
-import { LocalShard, sortScored, type PointRecord, type ScoredRecord, type ShardSearch, type WriteResult } from './local-shard.js';
+import { LocalShard, sortScored, type PointRecord, type ScoredRecord, type ShardSearch, type WriteOptions, type WriteResult } from './local-shard.js';
 import type { PayloadSelector } from './payload.js';
 
 /** A collection's durable configuration (snake_case, as in the REST API and config.json). */
@@ -21,12 +21,42 @@ export interface CollectionConfig {
   shard_number: number;
   replication_factor: number;
   write_consistency_factor: number;
+  /**
+   * How writes to replicated shards are acknowledged (absent: async, or semi_sync with
+   * write_consistency_factor - 1 acks when that factor is above 1, as Qdrant clients expect).
+   */
+  write_consistency?: WriteConsistency;
+  /** Which replica serves reads: any in-sync one, this node's first (eventual), or the primary. */
+  read_consistency?: ReadConsistency;
   payload_schema: Record<string, PayloadIndexType>;
   created_at_ms: number;
   /** The Raft index of the metadata entry that created this incarnation of the collection. */
   raft_index?: number;
   /** The shards this node holds (all when absent). */
   local_shards?: number[];
+}
+
+/** A collection's write acknowledgement mode (issue 5, docs/replication.md). */
+export interface WriteConsistency {
+  mode: 'async' | 'sync' | 'semi_sync';
+  /** semi_sync: in-sync followers (besides the primary) that must have the write durable. */
+  min_acks?: number;
+  /** How long a write may wait for its acknowledgements before it fails with write_timeout. */
+  timeout_ms?: number;
+}
+
+/** Where reads are served. */
+export type ReadConsistency = 'eventual' | 'primary';
+
+/** Default write timeout of replicated writes. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 10_000;
+
+/** The effective write consistency of a config (see CollectionConfig.write_consistency). */
+export function effectiveWriteConsistency(config: CollectionConfig): Required<WriteConsistency> {
+  const wc = config.write_consistency;
+  if (wc !== undefined) return { mode: wc.mode, min_acks: wc.min_acks ?? 1, timeout_ms: wc.timeout_ms ?? DEFAULT_WRITE_TIMEOUT_MS };
+  if (config.write_consistency_factor > 1) return { mode: 'semi_sync', min_acks: config.write_consistency_factor - 1, timeout_ms: DEFAULT_WRITE_TIMEOUT_MS };
+  return { mode: 'async', min_acks: 1, timeout_ms: DEFAULT_WRITE_TIMEOUT_MS };
 }
 
 /** The shard ids a node holds for a config. */
@@ -72,6 +102,12 @@ export class Collection {
     this.config = config;
     this.shards = shards;
     this.shardIds = localShardIds(config);
+  }
+
+  /** The local shard `id`, or undefined when this node does not hold it. */
+  shard(id: number): LocalShard | undefined {
+    const i = this.shardIds.indexOf(id);
+    return i < 0 ? undefined : this.shards[i];
   }
 
   /** True when every shard of the collection is on this node. */
@@ -141,7 +177,7 @@ export class Collection {
   }
 
   /** Inserts or replaces points; resolves when every shard has made them durable. */
-  async upsert(points: PointWrite[]): Promise<WriteResult> {
+  async upsert(points: PointWrite[], options: WriteOptions = {}): Promise<WriteResult> {
     const groups = new Map<LocalShard, PointWrite[]>();
     for (const p of points) {
       const shard = this.shardFor(p.id);
@@ -149,30 +185,30 @@ export class Collection {
       if (list === undefined) groups.set(shard, [p]);
       else list.push(p);
     }
-    const results = await Promise.all([...groups].map(([shard, list]) => shard.write({ type: 'upsert', points: list })));
+    const results = await Promise.all([...groups].map(([shard, list]) => shard.write({ type: 'upsert', points: list }, options)));
     return maxSeq(results);
   }
 
   /** Deletes points by ids or filter. */
-  async delete(target: Target, only?: readonly number[]): Promise<WriteResult> {
+  async delete(target: Target, only?: readonly number[], options: WriteOptions = {}): Promise<WriteResult> {
     if ('filter' in target) {
-      return maxSeq(await Promise.all(this.shardsFor(only).map((s) => s.write({ type: 'delete', target }))));
+      return maxSeq(await Promise.all(this.shardsFor(only).map((s) => s.write({ type: 'delete', target }, options))));
     }
     const groups = this.groupIds(target.ids);
-    return maxSeq(await Promise.all([...groups].map(([shard, ids]) => shard.write({ type: 'delete', target: { ids } }))));
+    return maxSeq(await Promise.all([...groups].map(([shard, ids]) => shard.write({ type: 'delete', target: { ids } }, options))));
   }
 
   /** Applies a payload edit to points by ids or filter. Missing ids fail with point_not_found. */
-  async editPayload(target: Target, edit: PayloadEdit, only?: readonly number[]): Promise<WriteResult> {
+  async editPayload(target: Target, edit: PayloadEdit, only?: readonly number[], options: WriteOptions = {}): Promise<WriteResult> {
     if ('filter' in target) {
-      return maxSeq(await Promise.all(this.shardsFor(only).map((s) => s.write({ ...edit, target }))));
+      return maxSeq(await Promise.all(this.shardsFor(only).map((s) => s.write({ ...edit, target }, options))));
     }
     const missing = target.ids.find((id) => !this.shardFor(id).has(id));
     if (missing !== undefined) {
       throw new HektorError('point_not_found', `no point with id ${JSON.stringify(missing)} exists; upsert it first`, { id: missing });
     }
     const groups = this.groupIds(target.ids);
-    return maxSeq(await Promise.all([...groups].map(([shard, ids]) => shard.write({ ...edit, target: { ids } }))));
+    return maxSeq(await Promise.all([...groups].map(([shard, ids]) => shard.write({ ...edit, target: { ids } }, options))));
   }
 
   /** Points by id, in the order asked, skipping missing ids. */

@@ -24,6 +24,14 @@ import type { LogEntry, PointWrite, ShardOp } from '../storage/ops.js';
 import { ShardStore, type PointChange, type StoredPoint } from '../storage/shard-store.js';
 import { deletePayloadKeys, selectPayload, setPayload, type PayloadSelector } from './payload.js';
 
+/** A point as a snapshot stream carries it. */
+export interface SnapshotPoint {
+  id: PointId;
+  version: number;
+  vector: Float32Array;
+  payload: Payload | null;
+}
+
 /** The part of a collection's config a shard needs. */
 export interface ShardConfig {
   dim: number;
@@ -78,11 +86,37 @@ export interface ShardSearch {
 }
 
 
-interface PendingWrite {
-  write: ShardWrite;
-  resolve: (result: WriteResult) => void;
-  reject: (error: unknown) => void;
+/** Per-write options a client may set; the shard passes them to its write gate. */
+export interface WriteOptions {
+  /** Overrides the collection's write consistency mode for this write (replicated shards). */
+  consistency?: 'async' | 'sync' | 'semi_sync';
 }
+
+/**
+ * The replication hook on a shard's client writes, installed by the replication runtime on the
+ * shard's primary (and, refusing everything, on its followers). The shard calls `propose` for each
+ * staged operation in seq order, logs it under `epoch`, commits, reports `persisted`, and
+ * acknowledges the write only when the promise `propose` returned resolves.
+ */
+export interface WriteGate {
+  /** The epoch entries are logged under. */
+  readonly epoch: number;
+  /**
+   * Accepts the operation as entry `seq` (or throws a HektorError: nothing is written). The
+   * returned promise settles when the write's consistency mode is met or has failed.
+   */
+  propose(op: ShardOp, seq: number, options: WriteOptions): Promise<void>;
+  /** Every entry through `seq` is durable in the store. */
+  persisted(seq: number): void;
+  /** A commit failed: entries after the store's last seq were not written. */
+  commitFailed(): void;
+}
+
+type PendingWrite =
+  | { kind: 'write'; write: ShardWrite; options: WriteOptions; resolve: (result: WriteResult) => void; reject: (error: unknown) => void }
+  | { kind: 'task'; run: () => Promise<void>; resolve: () => void; reject: (error: unknown) => void };
+
+type ClientWrite = Extract<PendingWrite, { kind: 'write' }>;
 
 interface MemoryPoint {
   slot: number;
@@ -93,8 +127,9 @@ interface MemoryPoint {
 export class LocalShard {
   readonly config: ShardConfig;
   private readonly store: ShardStore;
-  private readonly index: HnswIndex;
+  private index: HnswIndex;
   private readonly dir: string;
+  private gate: WriteGate | null = null;
   private payloadIndexes = new PayloadIndexes();
   private readonly points = new Map<string, MemoryPoint>();
   private readonly slotIds: (PointId | undefined)[] = [];
@@ -168,6 +203,36 @@ export class LocalShard {
     return this.store.meta.lastSeq;
   }
 
+  /** Epoch of the entry at lastSeq. */
+  get lastEpoch(): number {
+    return this.store.meta.lastEpoch;
+  }
+
+  /** Lowest seq still in the log. */
+  get firstLogSeq(): number {
+    return this.store.meta.firstLogSeq;
+  }
+
+  /** The highest primary epoch this replica has seen (durable). */
+  get knownEpoch(): number {
+    return this.store.knownEpoch;
+  }
+
+  /** Durably raises the known epoch. */
+  setKnownEpoch(epoch: number): Promise<void> {
+    return this.store.setKnownEpoch(epoch);
+  }
+
+  /** The durable store, for the replication runtime's truncated-entries list and compaction. */
+  get durable(): ShardStore {
+    return this.store;
+  }
+
+  /** Installs (or removes, with null) the replication hook on client writes. */
+  setWriteGate(gate: WriteGate | null): void {
+    this.gate = gate;
+  }
+
   /** Log entries from `seq` on (for replication and tests). */
   entriesFrom(seq: number): Generator<LogEntry> {
     return this.store.entriesFrom(seq);
@@ -196,21 +261,132 @@ export class LocalShard {
   // ---------------------------------------------------------------- writes
 
   /** Queues a write; resolves once it is durable and visible, rejects if it was refused. */
-  write(write: ShardWrite): Promise<WriteResult> {
+  write(write: ShardWrite, options: WriteOptions = {}): Promise<WriteResult> {
     if (this.closed) return Promise.reject(new HektorError('shutting_down', 'the shard is closing; retry on another node or after restart'));
     if (this.queue.length >= LIMITS.writeQueueOpsMax) {
       return Promise.reject(new HektorError('too_many_requests', `the shard's write queue is full (${LIMITS.writeQueueOpsMax} operations); retry later`));
     }
     return new Promise<WriteResult>((resolve, reject) => {
-      this.queue.push({ write, resolve, reject });
-      if (!this.writerRunning) this.idle = this.runWriter();
+      this.queue.push({ kind: 'write', write, options, resolve, reject });
+      this.kickWriter();
     });
+  }
+
+  /** Runs `run` alone on the writer (no client write is staged or committed meanwhile). */
+  private exclusive(run: () => Promise<void>): Promise<void> {
+    if (this.closed) return Promise.reject(new HektorError('shutting_down', 'the shard is closing'));
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ kind: 'task', run, resolve, reject });
+      this.kickWriter();
+    });
+  }
+
+  private kickWriter(): void {
+    if (!this.writerRunning) this.idle = this.runWriter();
+  }
+
+  /**
+   * Applies entries received from the primary (a follower): each is staged leniently (ids that do
+   * not exist are skipped: the log was resolved on the primary), committed with its own seq and
+   * epoch in one durable transaction, then applied to memory.
+   */
+  applyReplicated(entries: readonly LogEntry[]): Promise<void> {
+    return this.exclusive(async () => {
+      const first = entries[0];
+      if (first === undefined) return;
+      assert(first.seq === this.lastSeq + 1, `replicated entry ${first.seq} does not follow ${this.lastSeq}`);
+      const stage = new Stage(this);
+      for (const entry of entries) {
+        stage.replay(entry.op);
+        stage.stamp(entry.op, entry.seq);
+      }
+      try {
+        await this.store.commit(entries, stage.changes());
+      } catch (e: unknown) {
+        stage.releaseSlots();
+        throw e;
+      }
+      this.applyCommitted(stage.changes());
+    });
+  }
+
+  /**
+   * Empties the replica and bases it at (seq, epoch): before a snapshot is installed, or when
+   * entries already applied must be truncated (they cannot be undone in place).
+   */
+  resetTo(seq: number, epoch: number): Promise<void> {
+    return this.exclusive(async () => {
+      await this.store.reset(seq, epoch);
+      this.points.clear();
+      this.slotIds.length = 0;
+      this.slotPayloads.length = 0;
+      this.slotVersions.length = 0;
+      this.freeSlots.length = 0;
+      this.nextSlot = 0;
+      const rebuilt = new PayloadIndexes();
+      for (const [field, info] of this.payloadIndexes.list()) rebuilt.createIndex(field, info.type);
+      this.payloadIndexes = rebuilt;
+      const old = this.index;
+      this.index = new HnswIndex({ dim: this.config.dim, distance: this.config.distance, m: this.config.hnswM, efConstruct: this.config.hnswEfConstruct });
+      old.close();
+      rmSync(join(this.dir, INDEX_DIR), { recursive: true, force: true });
+    });
+  }
+
+  /** Installs a page of a snapshot's points (durably, without log entries). */
+  installSnapshotPoints(points: readonly SnapshotPoint[]): Promise<void> {
+    return this.exclusive(async () => {
+      const stored: StoredPoint[] = [];
+      const allocated: number[] = [];
+      for (const p of points) {
+        let slot = this.points.get(pointIdKey(p.id))?.slot;
+        if (slot === undefined) {
+          slot = this.allocateSlot();
+          allocated.push(slot);
+        }
+        stored.push({ id: p.id, slot, version: p.version, vector: p.vector, payload: p.payload });
+      }
+      try {
+        await this.store.installPoints(stored);
+      } catch (e: unknown) {
+        for (const slot of allocated.reverse()) this.releaseSlot(slot);
+        throw e;
+      }
+      for (const p of stored) this.applyChange({ id: p.id, point: p });
+    });
+  }
+
+  /** A page of the stored points in id order after `after`, for a snapshot stream. */
+  snapshotPage(after: PointId | undefined, limit: number): { points: SnapshotPoint[]; last: PointId | undefined } {
+    const points: SnapshotPoint[] = [];
+    let last: PointId | undefined;
+    for (const id of this.store.idsFrom(after)) {
+      if (after !== undefined && comparePointIds(id, after) === 0) continue;
+      if (points.length >= limit) break;
+      const p = this.store.getPoint(id);
+      if (p === undefined) continue;
+      points.push({ id, version: p.version, vector: p.vector, payload: p.payload });
+      last = id;
+    }
+    return { points, last };
   }
 
   private async runWriter(): Promise<void> {
     this.writerRunning = true;
     try {
       while (this.queue.length > 0) {
+        const head = this.queue[0];
+        assert(head !== undefined);
+        if (head.kind === 'task') {
+          this.queue.shift();
+          try {
+            await head.run();
+            head.resolve();
+          } catch (e: unknown) {
+            head.reject(e);
+          }
+          continue;
+        }
         const group = this.takeGroup();
         await this.commitGroup(group);
       }
@@ -219,12 +395,13 @@ export class LocalShard {
     }
   }
 
-  /** Takes the next group: up to the limit, cut before a filter-targeted write so it sees earlier writes applied. */
-  private takeGroup(): PendingWrite[] {
-    const group: PendingWrite[] = [];
+  /** Takes the next group of client writes: up to the limit, cut before a filter-targeted write so it sees earlier writes applied. */
+  private takeGroup(): ClientWrite[] {
+    const group: ClientWrite[] = [];
     while (this.queue.length > 0 && group.length < LIMITS.writeGroupOpsMax) {
       const next = this.queue[0];
       assert(next !== undefined);
+      if (next.kind !== 'write') break;
       if (group.length > 0 && 'target' in next.write && 'filter' in next.write.target) break;
       group.push(next);
       this.queue.shift();
@@ -232,9 +409,10 @@ export class LocalShard {
     return group;
   }
 
-  private async commitGroup(group: PendingWrite[]): Promise<void> {
+  private async commitGroup(group: ClientWrite[]): Promise<void> {
     const stage = new Stage(this);
-    const accepted: { pending: PendingWrite; seq: number }[] = [];
+    const gate = this.gate;
+    const accepted: { pending: ClientWrite; seq: number; acked: Promise<void> | undefined }[] = [];
     const entries: LogEntry[] = [];
     for (const pending of group) {
       try {
@@ -244,9 +422,12 @@ export class LocalShard {
           continue;
         }
         const seq = this.lastSeq + entries.length + 1;
+        const acked = gate?.propose(op, seq, pending.options);
+        // Observed at once: a failed commit settles it before anyone awaits it.
+        acked?.catch(() => undefined);
         stage.stamp(op, seq);
-        entries.push({ seq, epoch: this.store.meta.lastEpoch, op });
-        accepted.push({ pending, seq });
+        entries.push({ seq, epoch: gate?.epoch ?? this.store.meta.lastEpoch, op });
+        accepted.push({ pending, seq, acked });
       } catch (e: unknown) {
         stage.rollbackLast();
         pending.reject(e);
@@ -257,12 +438,22 @@ export class LocalShard {
       await this.store.commit(entries, stage.changes());
     } catch (e: unknown) {
       stage.releaseSlots();
+      gate?.commitFailed();
       for (const a of accepted) a.pending.reject(e);
       return;
     }
     const changes = stage.changes();
+    this.applyCommitted(changes);
+    gate?.persisted(this.lastSeq);
+    for (const a of accepted) {
+      if (a.acked === undefined) a.pending.resolve({ seq: a.seq });
+      else a.acked.then(() => a.pending.resolve({ seq: a.seq }), a.pending.reject);
+    }
+  }
+
+  /** Applies committed changes to memory and checkpoints the graph after enough of them. */
+  private applyCommitted(changes: readonly PointChange[]): void {
     for (const change of changes) this.applyChange(change);
-    for (const a of accepted) a.pending.resolve({ seq: a.seq });
     this.changesSinceCheckpoint += changes.length;
     if (this.changesSinceCheckpoint >= LIMITS.indexCheckpointPointChanges) {
       // Bounded work between checkpoints keeps a restart after kill -9 close to a clean one.
@@ -579,6 +770,42 @@ class Stage {
       default:
         return unreachable(write);
     }
+  }
+
+  /**
+   * Stages an operation from the log as a follower replays it: ids were resolved on the primary,
+   * so a payload edit or delete of an id that is not here (a snapshot already past it) is skipped.
+   */
+  replay(op: ShardOp): void {
+    switch (op.type) {
+      case 'upsert':
+        for (const p of op.points) {
+          const slot = this.current(p.id)?.slot ?? this.allocate();
+          this.put(p.id, { id: p.id, slot, version: 0, vector: p.vector, payload: p.payload });
+        }
+        return;
+      case 'delete':
+        for (const id of op.ids) if (this.current(id) !== undefined) this.put(id, null);
+        return;
+      case 'set_payload':
+        this.editPayloads(this.existing(op.ids), (old) => setPayload(old, op.payload, op.key));
+        return;
+      case 'overwrite_payload':
+        this.editPayloads(this.existing(op.ids), () => structuredClone(op.payload));
+        return;
+      case 'delete_payload':
+        this.editPayloads(this.existing(op.ids), (old) => deletePayloadKeys(old, op.keys));
+        return;
+      case 'clear_payload':
+        this.editPayloads(this.existing(op.ids), () => null);
+        return;
+      default:
+        unreachable(op);
+    }
+  }
+
+  private existing(ids: readonly PointId[]): PointId[] {
+    return ids.filter((id) => this.current(id) !== undefined);
   }
 
   /** Sets the version of every point the op touched to its seq. */

@@ -124,6 +124,28 @@ export interface ShardMeta {
   lastEpoch: number;
   /** Lowest seq still in the log (entries below were compacted away). */
   firstLogSeq: number;
+  /**
+   * The highest primary epoch this replica has seen (replication fencing): appends from older
+   * epochs are refused. Absent in stores written before replication; read as lastEpoch then.
+   */
+  knownEpoch?: number;
+}
+
+/** A log entry removed by divergence repair after a failover: kept until the operator decides. */
+export interface TruncatedRecord {
+  /** Key in the truncated list (rises with each record). */
+  id: number;
+  entry: LogEntry;
+  /** The epoch of the primary whose log made the entry obsolete. */
+  truncatedInEpoch: number;
+  /** Wall-clock time the entry was truncated. */
+  atMs: number;
+}
+
+interface EncodedTruncated {
+  entry: EncodedEntry;
+  truncatedInEpoch: number;
+  atMs: number;
 }
 
 /** Durable per-shard store on LMDB. */
@@ -132,6 +154,7 @@ export class ShardStore {
   private readonly points: Database<Buffer, Buffer>;
   private readonly log: Database<EncodedEntry, number>;
   private readonly metaDb: Database<ShardMeta, string>;
+  private readonly truncatedDb: Database<EncodedTruncated, number>;
   private metaValue: ShardMeta;
 
   private constructor(root: RootDatabase) {
@@ -139,6 +162,7 @@ export class ShardStore {
     this.points = root.openDB<Buffer, Buffer>({ name: 'points', encoding: 'binary', keyEncoding: 'binary' });
     this.log = root.openDB<EncodedEntry, number>({ name: 'oplog', keyEncoding: 'uint32' });
     this.metaDb = root.openDB<ShardMeta, string>({ name: 'meta' });
+    this.truncatedDb = root.openDB<EncodedTruncated, number>({ name: 'truncated', keyEncoding: 'uint32' });
     this.metaValue = this.metaDb.get('meta') ?? { lastSeq: 0, lastEpoch: 0, firstLogSeq: 1 };
   }
 
@@ -233,6 +257,91 @@ export class ShardStore {
       this.metaDb.putSync('meta', nextMeta);
     });
     this.metaValue = nextMeta;
+  }
+
+  /** The highest primary epoch this replica has seen. */
+  get knownEpoch(): number {
+    return Math.max(this.metaValue.knownEpoch ?? 0, this.metaValue.lastEpoch);
+  }
+
+  /** Durably raises the known epoch (fencing); lower values are ignored. */
+  async setKnownEpoch(epoch: number): Promise<void> {
+    if (epoch <= this.knownEpoch) return;
+    await this.writeMeta({ ...this.metaValue, knownEpoch: epoch });
+  }
+
+  /**
+   * Replaces the whole replica by an empty one based at (seq, epoch): every point and log entry
+   * goes, in one durable transaction; the truncated-entries list and the known epoch stay. Used
+   * before a snapshot is installed (catch-up) and when applied entries had to be truncated.
+   */
+  async reset(baseSeq: number, baseEpoch: number): Promise<void> {
+    const nextMeta: ShardMeta = { lastSeq: baseSeq, lastEpoch: baseEpoch, firstLogSeq: baseSeq + 1, knownEpoch: Math.max(this.knownEpoch, baseEpoch) };
+    await this.transact(() => {
+      this.points.clearSync();
+      this.log.clearSync();
+      this.metaDb.putSync('meta', nextMeta);
+    });
+    this.metaValue = nextMeta;
+  }
+
+  /** Writes points without log entries (a snapshot being installed), durably. */
+  async installPoints(points: readonly StoredPoint[]): Promise<void> {
+    await this.transact(() => {
+      for (const p of points) this.points.putSync(encodePointKey(p.id), encodeRecord(p));
+    });
+  }
+
+  /** Keeps entries removed by divergence repair in the truncated list, durably. */
+  async recordTruncated(entries: readonly { entry: LogEntry; truncatedInEpoch: number }[], atMs: number): Promise<void> {
+    if (entries.length === 0) return;
+    let next = (this.lastTruncatedKey() ?? 0) + 1;
+    await this.transact(() => {
+      for (const t of entries) this.truncatedDb.putSync(next++, { entry: encodeEntry(t.entry), truncatedInEpoch: t.truncatedInEpoch, atMs });
+    });
+  }
+
+  private lastTruncatedKey(): number | undefined {
+    for (const key of this.truncatedDb.getKeys({ reverse: true, limit: 1 })) return key;
+    return undefined;
+  }
+
+  /** The truncated entries kept, oldest first. */
+  listTruncated(): TruncatedRecord[] {
+    const out: TruncatedRecord[] = [];
+    for (const { key, value } of this.truncatedDb.getRange()) {
+      out.push({ id: key, entry: decodeEntry(value.entry), truncatedInEpoch: value.truncatedInEpoch, atMs: value.atMs });
+    }
+    return out;
+  }
+
+  /** Removes truncated entries by id (the operator re-applied or dropped them); returns how many went. */
+  async dropTruncated(ids: readonly number[]): Promise<number> {
+    let removed = 0;
+    await this.transact(() => {
+      for (const id of ids) {
+        if (this.truncatedDb.get(id) !== undefined) {
+          this.truncatedDb.removeSync(id);
+          removed++;
+        }
+      }
+    });
+    return removed;
+  }
+
+  private async writeMeta(next: ShardMeta): Promise<void> {
+    await this.transact(() => this.metaDb.putSync('meta', next));
+    this.metaValue = next;
+  }
+
+  /** Runs synchronous writes in one transaction and waits until it is flushed to disk. */
+  private async transact(body: () => void): Promise<void> {
+    try {
+      await this.root.transaction(body);
+      await this.root.flushed;
+    } catch (e: unknown) {
+      throw new HektorError('storage_error', `shard store write failed: ${await commitErrorMessage(e)}`, undefined, { cause: e });
+    }
   }
 
   /** Number of stored points. */
