@@ -32,6 +32,10 @@ import type { HeartbeatRequest } from '../transport/generated/hektor/cluster/v1/
 import type { HeartbeatReply__Output } from '../transport/generated/hektor/cluster/v1/HeartbeatReply.js';
 import type { ShardCallRequest, ShardCallRequest__Output } from '../transport/generated/hektor/cluster/v1/ShardCallRequest.js';
 import type { ShardCallReply__Output } from '../transport/generated/hektor/cluster/v1/ShardCallReply.js';
+import type { ClusterClient } from '../transport/generated/hektor/cluster/v1/Cluster.js';
+import type { ReplicationBatch__Output } from '../transport/generated/hektor/cluster/v1/ReplicationBatch.js';
+import type { ReplicaCallRequest__Output } from '../transport/generated/hektor/cluster/v1/ReplicaCallRequest.js';
+import type { ShardSnapshotRequest__Output } from '../transport/generated/hektor/cluster/v1/ShardSnapshotRequest.js';
 import { certificateNodeId, serverCredentials, type TlsMaterial } from '../transport/tls.js';
 import { decodeMessage, encodeMessage } from './codec.js';
 import { LmdbRaftStorage } from './raft-storage.js';
@@ -82,6 +86,16 @@ export interface ClusterStatus {
   members: MemberInfo[];
   leaderChanges: number;
   peerRttMs: Record<string, number>;
+}
+
+/** The data-plane RPCs a node serves, installed by the replication runtime (src/cluster/replicas.ts). */
+export interface ReplicationService {
+  /** Takes a batch of replication messages (fire and forget). */
+  replicate(batch: ReplicationBatch__Output): void;
+  /** Answers a question about a local replica with a JSON result. */
+  replicaCall(request: ReplicaCallRequest__Output): Promise<Buffer>;
+  /** Streams a shard's points through `write`, which resolves when the chunk may be followed by another. */
+  snapshot(request: ShardSnapshotRequest__Output, write: (chunk: Buffer) => Promise<void>): Promise<void>;
 }
 
 interface PendingProposal {
@@ -142,6 +156,10 @@ export class ClusterNode {
   private leaderSinceMs = 0;
   private closed = false;
   private registering = false;
+  /** Until when (performance.now) this node may acknowledge writes as a shard primary. */
+  private leaseUntil = 0;
+  private replication: ReplicationService | undefined;
+  private readonly controllerHooks: (() => Promise<void>)[] = [];
   /** The gRPC address this node advertises. */
   grpcAddress = '';
 
@@ -553,21 +571,81 @@ export class ClusterNode {
     if (this.closed) return;
     void this.registerSelf();
     const members = Object.values(this.metadata.current.members).filter((m) => m.id !== this.id);
-    await Promise.all(members.map((m) => this.probe(m)));
-    if (this.isLeader()) await this.controllerStep();
+    const roundMs = performance.now();
+    const answered = await Promise.all(members.map(async (m) => ((await this.probe(m)) ? m.id : null)));
+    if (this.isLeader()) {
+      // The controller's own lease: a quorum of voters answered this round, so no other leader
+      // can have been elected before roundMs (check-quorum makes a cut-off leader step down).
+      const voters = this.raft.status().config.voters;
+      const reached = voters.filter((v) => v === this.id || answered.includes(v)).length;
+      if (reached > voters.length / 2) this.extendLease(roundMs);
+      await this.controllerStep();
+      for (const hook of this.controllerHooks) {
+        try {
+          await hook();
+        } catch (e: unknown) {
+          this.logger.warn({ err: e }, 'controller step failed');
+        }
+      }
+    }
   }
 
-  private async probe(member: MemberInfo): Promise<void> {
+  private async probe(member: MemberInfo): Promise<boolean> {
     const sentMs = performance.now();
     try {
       const client = this.peers.client(member.id, this.addresses.get(member.id) ?? member.grpcAddress);
-      await unary<HeartbeatRequest, HeartbeatReply__Output>((r, md, o, cb) => client.Heartbeat(r, md, o, cb), { from: this.id, sent_at_ms: sentMs }, this.options.heartbeatIntervalMs * 2);
+      const reply = await unary<HeartbeatRequest, HeartbeatReply__Output>((r, md, o, cb) => client.Heartbeat(r, md, o, cb), { from: this.id, sent_at_ms: sentMs }, this.options.heartbeatIntervalMs * 2);
       const now = performance.now();
       this.lastSeenMs.set(member.id, now);
       this.rttMs.set(member.id, now - sentMs);
+      // The controller heard from us no earlier than sentMs: it cannot declare us dead before
+      // sentMs + failureTimeoutMs, so a lease shorter than that is safe.
+      if (reply.leader_id === member.id && reply.node_id === member.id) this.extendLease(sentMs);
+      return true;
     } catch {
       // silence is what the controller measures
+      return false;
     }
+  }
+
+  private extendLease(fromMs: number): void {
+    this.leaseUntil = Math.max(this.leaseUntil, fromMs + this.leaseMs);
+  }
+
+  /**
+   * How long a contact with the controller lets this node act as a shard primary: half the
+   * failure timeout, so a primary cut off from the controller stops acknowledging writes well
+   * before the controller may declare it dead and promote another replica.
+   */
+  get leaseMs(): number {
+    return Math.floor(this.options.failureTimeoutMs / 2);
+  }
+
+  /** Until when (performance.now clock) this node may acknowledge writes as a shard primary. */
+  leaseUntilMs(): number {
+    return this.leaseUntil;
+  }
+
+  /** Registers work the controller (the Raft leader) does on every health round (failover). */
+  onControllerStep(hook: () => Promise<void>): void {
+    this.controllerHooks.push(hook);
+  }
+
+  /** Installs the data-plane RPC handlers (the replication runtime). */
+  onReplication(service: ReplicationService): void {
+    this.replication = service;
+  }
+
+  /** The gRPC client of node `nodeId`; throws shard_unavailable when its address is unknown. */
+  peerClient(nodeId: string): ClusterClient {
+    const address = this.addresses.get(nodeId) ?? this.metadata.current.members[nodeId]?.grpcAddress;
+    if (address === undefined) throw new HektorError('shard_unavailable', `no address is known for node ${nodeId}`);
+    return this.peers.client(nodeId, address);
+  }
+
+  /** Health of a member as the metadata records it (undefined for a non-member). */
+  memberState(nodeId: string): NodeState | undefined {
+    return this.metadata.current.members[nodeId]?.state;
   }
 
   /** True when the metadata holds this node with its current addresses. */
@@ -636,9 +714,16 @@ export class ClusterNode {
 
   // ------------------------------------------------------------------ gRPC service
 
-  private peerIdentity(call: grpc.ServerUnaryCall<unknown, unknown>): string | undefined {
+  private peerIdentity(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): string | undefined {
     if (this.options.tls === undefined) return undefined;
     return certificateNodeId(call.getAuthContext().sslPeerCertificate);
+  }
+
+  /** Without TLS every caller passes; with mTLS the certificate must name a member. */
+  private peerIsMember(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): boolean {
+    if (this.options.tls === undefined) return true;
+    const identity = this.peerIdentity(call);
+    return identity !== undefined && this.metadata.current.members[identity] !== undefined;
   }
 
   private handlers(): ClusterHandlers {
@@ -728,6 +813,48 @@ export class ClusterNode {
         handler(call.request).then(
           (result) => callback(null, { ok: true, error_code: '', error: '', result }),
           (e: unknown) => callback(null, { ok: false, error_code: codeOf(e), error: errorMessage(e), result: Buffer.alloc(0) }),
+        );
+      },
+      Replicate: (call, callback) => {
+        if (!this.peerIsMember(call)) {
+          callback({ code: grpc.status.PERMISSION_DENIED, details: 'peer_refused: the caller is not a cluster member' });
+          return;
+        }
+        this.replication?.replicate(call.request);
+        callback(null, {});
+      },
+      ReplicaCall: (call, callback) => {
+        if (!this.peerIsMember(call)) {
+          callback(null, { ok: false, error_code: 'peer_refused', error: 'the caller is not a cluster member', result: Buffer.alloc(0) });
+          return;
+        }
+        const service = this.replication;
+        if (service === undefined) {
+          callback(null, { ok: false, error_code: 'shard_unavailable', error: 'this node does not serve replicas yet', result: Buffer.alloc(0) });
+          return;
+        }
+        service.replicaCall(call.request).then(
+          (result) => callback(null, { ok: true, error_code: '', error: '', result }),
+          (e: unknown) => callback(null, { ok: false, error_code: codeOf(e), error: errorMessage(e), result: Buffer.alloc(0) }),
+        );
+      },
+      ShardSnapshot: (call) => {
+        const service = this.replication;
+        if (!this.peerIsMember(call) || service === undefined) {
+          call.destroy(Object.assign(new Error('peer_refused or no replication service'), { code: grpc.status.PERMISSION_DENIED }));
+          return;
+        }
+        const write = (chunk: Buffer): Promise<void> => new Promise<void>((resolve, reject) => {
+          if (call.cancelled || call.destroyed) {
+            reject(new HektorError('shard_unavailable', 'the snapshot stream was cancelled'));
+            return;
+          }
+          if (call.write({ points: chunk })) resolve();
+          else call.once('drain', () => resolve());
+        });
+        service.snapshot(call.request, write).then(
+          () => call.end(),
+          (e: unknown) => call.destroy(Object.assign(new Error(`${codeOf(e)}: ${errorMessage(e)}`), { code: grpc.status.UNAVAILABLE })),
         );
       },
       ReadMetadata: (call, callback) => {

@@ -5,15 +5,19 @@
  * id), so the answer does not depend on which node coordinated it (DESIGN.md §5). Remote parts
  * travel over the Cluster.ShardCall RPC; local parts run in-process.
  *
- * Replication (more than one replica per shard) is not built yet: each shard has one replica,
- * its primary, and a request that needs an unreachable node fails with shard_unavailable.
+ * With replicated shards, reads follow the read consistency: `eventual` serves a shard from this
+ * node when it holds an in-sync replica, else from the primary; `primary` always asks the primary.
+ * Writes that fail because the primary is gone or being replaced (not_primary, shard_unavailable,
+ * cluster_unavailable) are retried against the shard map as it changes, until a deadline: every
+ * logged operation is a blind write of the points it names (ids are resolved on the primary), so
+ * a retry after an unknown outcome converges to the same state.
  */
 
 import { HektorError } from '../base/errors.js';
 import { comparePointIds, type PointId } from '../base/ids.js';
 import type { Filter, Payload } from '../index/types.js';
-import type { CollectionSearch, PayloadEdit, ScrollRequest, Target } from '../shard/collection.js';
-import { sortScored, type PointRecord, type ScoredRecord, type WriteResult } from '../shard/local-shard.js';
+import type { CollectionSearch, PayloadEdit, ReadConsistency, ScrollRequest, Target } from '../shard/collection.js';
+import { sortScored, type PointRecord, type ScoredRecord, type WriteOptions, type WriteResult } from '../shard/local-shard.js';
 import { shardOf } from '../sharding/hash.js';
 import type { PointWrite } from '../storage/ops.js';
 import type { ShardCallRequest__Output } from '../transport/generated/hektor/cluster/v1/ShardCallRequest.js';
@@ -27,6 +31,17 @@ const SHARD_CALL_DEADLINE_MS = 10_000;
 /** Operations that change nothing, so a transient failure may be retried. */
 const READ_OPS = new Set(['retrieve', 'search', 'scroll', 'count']);
 
+/** How long a write keeps retrying while its shard's primary is being replaced. */
+const WRITE_RETRY_DEADLINE_MS = 15_000;
+
+/** Codes after which a write is retried against a fresh shard map. */
+const WRITE_RETRY_CODES = new Set(['not_primary', 'shard_unavailable', 'cluster_unavailable']);
+
+/** Per-request read options. */
+export interface ReadOptions {
+  consistency?: ReadConsistency;
+}
+
 interface WirePoint {
   id: PointId;
   vector: number[];
@@ -35,9 +50,9 @@ interface WirePoint {
 
 /** The bodies of ShardCall operations (JSON). */
 type ShardCallBody =
-  | { op: 'upsert'; points: WirePoint[] }
-  | { op: 'delete'; target: Target }
-  | { op: 'edit_payload'; target: Target; edit: PayloadEdit }
+  | { op: 'upsert'; points: WirePoint[]; options?: WriteOptions }
+  | { op: 'delete'; target: Target; options?: WriteOptions }
+  | { op: 'edit_payload'; target: Target; edit: PayloadEdit; options?: WriteOptions }
   | { op: 'retrieve'; ids: PointId[]; withPayload: CollectionSearch['withPayload']; withVector: boolean }
   | { op: 'search'; request: Omit<CollectionSearch, 'vector'> & { vector: number[] } }
   | { op: 'scroll'; request: ScrollRequest }
@@ -55,16 +70,38 @@ export class PointRouter {
     cluster.onShardCall((request) => this.serve(request));
   }
 
-  /** The node that serves shard `shard` of a collection: writes the primary, reads this node first. */
-  private ownerOf(meta: CollectionMeta, shard: number, forRead: boolean): string {
+  /**
+   * The node that serves shard `shard` of a collection: writes (forRead false) and `primary`
+   * reads go to the primary; `eventual` reads to this node when it holds an in-sync replica.
+   */
+  private ownerOf(meta: CollectionMeta, shard: number, forRead: boolean | ReadOptions): string {
     const placement = meta.shards[shard];
     if (placement === undefined) throw new HektorError('internal', `shard ${shard} missing from the shard map of "${meta.config.name}"`);
-    if (forRead && placement.inSync.includes(this.cluster.id)) return this.cluster.id;
+    if (forRead === false) return placement.primary;
+    const consistency = (forRead === true ? undefined : forRead.consistency) ?? meta.config.read_consistency ?? 'eventual';
+    if (consistency === 'eventual' && placement.inSync.includes(this.cluster.id)) return this.cluster.id;
     return placement.primary;
   }
 
+  /**
+   * Runs a write, retrying while the shard map changes under it (a failover): each attempt reads
+   * the current map. Errors other than the retryable ones are final at once.
+   */
+  private async retryWrite<T>(name: string, attempt: (meta: CollectionMeta) => Promise<T>): Promise<T> {
+    const deadline = performance.now() + WRITE_RETRY_DEADLINE_MS;
+    for (let round = 0; ; round++) {
+      const meta = this.collections.meta(name);
+      try {
+        return await attempt(meta);
+      } catch (e: unknown) {
+        if (!(e instanceof HektorError) || !WRITE_RETRY_CODES.has(e.code) || performance.now() > deadline) throw e;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(500, 25 * 2 ** Math.min(round, 5))));
+    }
+  }
+
   /** Groups shard ids by the node that serves them. */
-  private byNode(meta: CollectionMeta, shards: Iterable<number>, forRead: boolean): Map<string, number[]> {
+  private byNode(meta: CollectionMeta, shards: Iterable<number>, forRead: boolean | ReadOptions): Map<string, number[]> {
     const groups = new Map<string, number[]>();
     for (const shard of shards) {
       const node = this.ownerOf(meta, shard, forRead);
@@ -94,8 +131,12 @@ export class PointRouter {
   // ------------------------------------------------------------------ coordinator side
 
   /** Upserts points, each through its shard's primary. */
-  async upsert(name: string, points: PointWrite[]): Promise<WriteResult> {
-    const meta = this.collections.meta(name);
+  async upsert(name: string, points: PointWrite[], options: WriteOptions = {}): Promise<WriteResult> {
+    return this.retryWrite(name, (meta) => this.upsertOnce(meta, points, options));
+  }
+
+  private async upsertOnce(meta: CollectionMeta, points: PointWrite[], options: WriteOptions): Promise<WriteResult> {
+    const name = meta.config.name;
     const perNode = new Map<string, { shards: Set<number>; points: PointWrite[] }>();
     for (const p of points) {
       const shard = shardOf(p.id, meta.config.shard_number);
@@ -111,15 +152,15 @@ export class PointRouter {
     const results = await Promise.all(
       [...perNode].map(([node, g]) => {
         // This node's part goes straight to its shards, vectors untouched.
-        if (node === this.cluster.id) return this.collections.local(name).upsert(g.points);
+        if (node === this.cluster.id) return this.collections.local(name).upsert(g.points, options);
         const wire = g.points.map((p) => ({ id: p.id, vector: Array.from(p.vector), payload: p.payload }));
-        return this.call<WriteResult>(meta, node, [...g.shards], { op: 'upsert', points: wire });
+        return this.call<WriteResult>(meta, node, [...g.shards], { op: 'upsert', points: wire, options });
       }),
     );
     return maxSeq(results);
   }
 
-  private idsByNode(meta: CollectionMeta, ids: readonly PointId[], forRead: boolean): Map<string, { shards: number[]; ids: PointId[] }> {
+  private idsByNode(meta: CollectionMeta, ids: readonly PointId[], forRead: boolean | ReadOptions): Map<string, { shards: number[]; ids: PointId[] }> {
     const perNode = new Map<string, { shards: number[]; ids: PointId[] }>();
     for (const id of ids) {
       const shard = shardOf(id, meta.config.shard_number);
@@ -136,37 +177,41 @@ export class PointRouter {
   }
 
   /** Deletes points by ids or filter. */
-  async delete(name: string, target: Target): Promise<WriteResult> {
-    const meta = this.collections.meta(name);
-    if ('filter' in target) {
-      const groups = this.byNode(meta, this.allShards(meta), false);
-      return maxSeq(await Promise.all([...groups].map(([node, shards]) => this.call<WriteResult>(meta, node, shards, { op: 'delete', target }))));
-    }
-    const groups = this.idsByNode(meta, target.ids, false);
-    return maxSeq(await Promise.all([...groups].map(([node, g]) => this.call<WriteResult>(meta, node, g.shards, { op: 'delete', target: { ids: g.ids } }))));
+  async delete(name: string, target: Target, options: WriteOptions = {}): Promise<WriteResult> {
+    return this.retryWrite(name, async (meta) => {
+      if ('filter' in target) {
+        const groups = this.byNode(meta, this.allShards(meta), false);
+        return maxSeq(await Promise.all([...groups].map(([node, shards]) => this.call<WriteResult>(meta, node, shards, { op: 'delete', target, options }))));
+      }
+      const groups = this.idsByNode(meta, target.ids, false);
+      return maxSeq(await Promise.all([...groups].map(([node, g]) => this.call<WriteResult>(meta, node, g.shards, { op: 'delete', target: { ids: g.ids }, options }))));
+    });
   }
 
   /** Edits payloads by ids or filter; a missing id fails the whole request before anything changes. */
-  async editPayload(name: string, target: Target, edit: PayloadEdit): Promise<WriteResult> {
-    const meta = this.collections.meta(name);
+  async editPayload(name: string, target: Target, edit: PayloadEdit, options: WriteOptions = {}): Promise<WriteResult> {
     if ('filter' in target) {
-      const groups = this.byNode(meta, this.allShards(meta), false);
-      return maxSeq(await Promise.all([...groups].map(([node, shards]) => this.call<WriteResult>(meta, node, shards, { op: 'edit_payload', target, edit }))));
+      return this.retryWrite(name, async (meta) => {
+        const groups = this.byNode(meta, this.allShards(meta), false);
+        return maxSeq(await Promise.all([...groups].map(([node, shards]) => this.call<WriteResult>(meta, node, shards, { op: 'edit_payload', target, edit, options }))));
+      });
     }
-    const found = await this.retrieve(name, target.ids, false, false);
+    const found = await this.retrieve(name, target.ids, false, false, { consistency: 'primary' });
     if (found.length < new Set(target.ids.map((id) => JSON.stringify(id))).size) {
       const have = new Set(found.map((r) => JSON.stringify(r.id)));
       const missing = target.ids.find((id) => !have.has(JSON.stringify(id)));
       throw new HektorError('point_not_found', `no point with id ${JSON.stringify(missing)} exists; upsert it first`, { id: missing });
     }
-    const groups = this.idsByNode(meta, target.ids, false);
-    return maxSeq(await Promise.all([...groups].map(([node, g]) => this.call<WriteResult>(meta, node, g.shards, { op: 'edit_payload', target: { ids: g.ids }, edit }))));
+    return this.retryWrite(name, async (meta) => {
+      const groups = this.idsByNode(meta, target.ids, false);
+      return maxSeq(await Promise.all([...groups].map(([node, g]) => this.call<WriteResult>(meta, node, g.shards, { op: 'edit_payload', target: { ids: g.ids }, edit, options }))));
+    });
   }
 
   /** Points by id in the order asked, skipping missing ones. */
-  async retrieve(name: string, ids: readonly PointId[], withPayload: CollectionSearch['withPayload'], withVector: boolean): Promise<PointRecord[]> {
+  async retrieve(name: string, ids: readonly PointId[], withPayload: CollectionSearch['withPayload'], withVector: boolean, read: ReadOptions = {}): Promise<PointRecord[]> {
     const meta = this.collections.meta(name);
-    const groups = this.idsByNode(meta, ids, true);
+    const groups = this.idsByNode(meta, ids, read);
     const parts = await Promise.all([...groups].map(([node, g]) => this.call<PointRecord[]>(meta, node, g.shards, { op: 'retrieve', ids: g.ids, withPayload, withVector })));
     const found = new Map<string, PointRecord>();
     for (const r of parts.flat()) found.set(JSON.stringify(r.id), r);
@@ -184,9 +229,9 @@ export class PointRouter {
   }
 
   /** Nearest points over every shard, best first, ties by id. */
-  async search(name: string, request: CollectionSearch): Promise<ScoredRecord[]> {
+  async search(name: string, request: CollectionSearch, read: ReadOptions = {}): Promise<ScoredRecord[]> {
     const meta = this.collections.meta(name);
-    const groups = this.byNode(meta, this.allShards(meta), true);
+    const groups = this.byNode(meta, this.allShards(meta), read);
     const local = groups.get(this.cluster.id);
     if (groups.size === 1 && local !== undefined) {
       // The whole answer is here: no copies, no merge.
@@ -199,9 +244,9 @@ export class PointRouter {
   }
 
   /** Points in id order from `offset`, with the id the next page starts at. */
-  async scroll(name: string, request: ScrollRequest): Promise<{ points: PointRecord[]; nextOffset: PointId | null }> {
+  async scroll(name: string, request: ScrollRequest, read: ReadOptions = {}): Promise<{ points: PointRecord[]; nextOffset: PointId | null }> {
     const meta = this.collections.meta(name);
-    const groups = this.byNode(meta, this.allShards(meta), true);
+    const groups = this.byNode(meta, this.allShards(meta), read);
     const ask = { ...request, limit: request.limit + 1 };
     const parts = await Promise.all([...groups].map(([node, shards]) => this.call<{ points: PointRecord[] }>(meta, node, shards, { op: 'scroll', request: ask })));
     const merged = parts.flatMap((p) => p.points).sort((a, b) => comparePointIds(a.id, b.id));
@@ -210,9 +255,9 @@ export class PointRouter {
   }
 
   /** Exact count over every shard. */
-  async count(name: string, filter: Filter | undefined): Promise<number> {
+  async count(name: string, filter: Filter | undefined, read: ReadOptions = {}): Promise<number> {
     const meta = this.collections.meta(name);
-    const groups = this.byNode(meta, this.allShards(meta), true);
+    const groups = this.byNode(meta, this.allShards(meta), read);
     const parts = await Promise.all([...groups].map(([node, shards]) => this.call<number>(meta, node, shards, { op: 'count', filter: filter ?? null })));
     return parts.reduce((a, b) => a + b, 0);
   }
@@ -237,12 +282,12 @@ export class PointRouter {
         for (const p of body.points) {
           if (!shards.includes(shardOf(p.id, c.config.shard_number))) throw new HektorError('shard_unavailable', `point ${JSON.stringify(p.id)} was routed to the wrong shard`);
         }
-        return c.upsert(body.points.map((p) => ({ id: p.id, vector: Float32Array.from(p.vector), payload: p.payload })));
+        return c.upsert(body.points.map((p) => ({ id: p.id, vector: Float32Array.from(p.vector), payload: p.payload })), body.options);
       }
       case 'delete':
-        return c.delete(body.target, shards);
+        return c.delete(body.target, shards, body.options);
       case 'edit_payload':
-        return c.editPayload(body.target, body.edit, shards);
+        return c.editPayload(body.target, body.edit, shards, body.options);
       case 'retrieve':
         return c.retrieve(body.ids, body.withPayload, body.withVector);
       case 'search':

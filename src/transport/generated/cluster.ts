@@ -14,8 +14,14 @@ import type { RaftAck as _hektor_cluster_v1_RaftAck, RaftAck__Output as _hektor_
 import type { RaftBatch as _hektor_cluster_v1_RaftBatch, RaftBatch__Output as _hektor_cluster_v1_RaftBatch__Output } from './hektor/cluster/v1/RaftBatch.js';
 import type { ReadMetadataReply as _hektor_cluster_v1_ReadMetadataReply, ReadMetadataReply__Output as _hektor_cluster_v1_ReadMetadataReply__Output } from './hektor/cluster/v1/ReadMetadataReply.js';
 import type { ReadMetadataRequest as _hektor_cluster_v1_ReadMetadataRequest, ReadMetadataRequest__Output as _hektor_cluster_v1_ReadMetadataRequest__Output } from './hektor/cluster/v1/ReadMetadataRequest.js';
+import type { ReplicaCallReply as _hektor_cluster_v1_ReplicaCallReply, ReplicaCallReply__Output as _hektor_cluster_v1_ReplicaCallReply__Output } from './hektor/cluster/v1/ReplicaCallReply.js';
+import type { ReplicaCallRequest as _hektor_cluster_v1_ReplicaCallRequest, ReplicaCallRequest__Output as _hektor_cluster_v1_ReplicaCallRequest__Output } from './hektor/cluster/v1/ReplicaCallRequest.js';
+import type { ReplicationAck as _hektor_cluster_v1_ReplicationAck, ReplicationAck__Output as _hektor_cluster_v1_ReplicationAck__Output } from './hektor/cluster/v1/ReplicationAck.js';
+import type { ReplicationBatch as _hektor_cluster_v1_ReplicationBatch, ReplicationBatch__Output as _hektor_cluster_v1_ReplicationBatch__Output } from './hektor/cluster/v1/ReplicationBatch.js';
 import type { ShardCallReply as _hektor_cluster_v1_ShardCallReply, ShardCallReply__Output as _hektor_cluster_v1_ShardCallReply__Output } from './hektor/cluster/v1/ShardCallReply.js';
 import type { ShardCallRequest as _hektor_cluster_v1_ShardCallRequest, ShardCallRequest__Output as _hektor_cluster_v1_ShardCallRequest__Output } from './hektor/cluster/v1/ShardCallRequest.js';
+import type { ShardSnapshotChunk as _hektor_cluster_v1_ShardSnapshotChunk, ShardSnapshotChunk__Output as _hektor_cluster_v1_ShardSnapshotChunk__Output } from './hektor/cluster/v1/ShardSnapshotChunk.js';
+import type { ShardSnapshotRequest as _hektor_cluster_v1_ShardSnapshotRequest, ShardSnapshotRequest__Output as _hektor_cluster_v1_ShardSnapshotRequest__Output } from './hektor/cluster/v1/ShardSnapshotRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -41,8 +47,14 @@ export interface ProtoGrpcType {
         RaftBatch: MessageTypeDefinition<_hektor_cluster_v1_RaftBatch, _hektor_cluster_v1_RaftBatch__Output>
         ReadMetadataReply: MessageTypeDefinition<_hektor_cluster_v1_ReadMetadataReply, _hektor_cluster_v1_ReadMetadataReply__Output>
         ReadMetadataRequest: MessageTypeDefinition<_hektor_cluster_v1_ReadMetadataRequest, _hektor_cluster_v1_ReadMetadataRequest__Output>
+        ReplicaCallReply: MessageTypeDefinition<_hektor_cluster_v1_ReplicaCallReply, _hektor_cluster_v1_ReplicaCallReply__Output>
+        ReplicaCallRequest: MessageTypeDefinition<_hektor_cluster_v1_ReplicaCallRequest, _hektor_cluster_v1_ReplicaCallRequest__Output>
+        ReplicationAck: MessageTypeDefinition<_hektor_cluster_v1_ReplicationAck, _hektor_cluster_v1_ReplicationAck__Output>
+        ReplicationBatch: MessageTypeDefinition<_hektor_cluster_v1_ReplicationBatch, _hektor_cluster_v1_ReplicationBatch__Output>
         ShardCallReply: MessageTypeDefinition<_hektor_cluster_v1_ShardCallReply, _hektor_cluster_v1_ShardCallReply__Output>
         ShardCallRequest: MessageTypeDefinition<_hektor_cluster_v1_ShardCallRequest, _hektor_cluster_v1_ShardCallRequest__Output>
+        ShardSnapshotChunk: MessageTypeDefinition<_hektor_cluster_v1_ShardSnapshotChunk, _hektor_cluster_v1_ShardSnapshotChunk__Output>
+        ShardSnapshotRequest: MessageTypeDefinition<_hektor_cluster_v1_ShardSnapshotRequest, _hektor_cluster_v1_ShardSnapshotRequest__Output>
       }
     }
   }

@@ -14,8 +14,14 @@ import type { RaftAck as _hektor_cluster_v1_RaftAck, RaftAck__Output as _hektor_
 import type { RaftBatch as _hektor_cluster_v1_RaftBatch, RaftBatch__Output as _hektor_cluster_v1_RaftBatch__Output } from '../../../hektor/cluster/v1/RaftBatch.js';
 import type { ReadMetadataReply as _hektor_cluster_v1_ReadMetadataReply, ReadMetadataReply__Output as _hektor_cluster_v1_ReadMetadataReply__Output } from '../../../hektor/cluster/v1/ReadMetadataReply.js';
 import type { ReadMetadataRequest as _hektor_cluster_v1_ReadMetadataRequest, ReadMetadataRequest__Output as _hektor_cluster_v1_ReadMetadataRequest__Output } from '../../../hektor/cluster/v1/ReadMetadataRequest.js';
+import type { ReplicaCallReply as _hektor_cluster_v1_ReplicaCallReply, ReplicaCallReply__Output as _hektor_cluster_v1_ReplicaCallReply__Output } from '../../../hektor/cluster/v1/ReplicaCallReply.js';
+import type { ReplicaCallRequest as _hektor_cluster_v1_ReplicaCallRequest, ReplicaCallRequest__Output as _hektor_cluster_v1_ReplicaCallRequest__Output } from '../../../hektor/cluster/v1/ReplicaCallRequest.js';
+import type { ReplicationAck as _hektor_cluster_v1_ReplicationAck, ReplicationAck__Output as _hektor_cluster_v1_ReplicationAck__Output } from '../../../hektor/cluster/v1/ReplicationAck.js';
+import type { ReplicationBatch as _hektor_cluster_v1_ReplicationBatch, ReplicationBatch__Output as _hektor_cluster_v1_ReplicationBatch__Output } from '../../../hektor/cluster/v1/ReplicationBatch.js';
 import type { ShardCallReply as _hektor_cluster_v1_ShardCallReply, ShardCallReply__Output as _hektor_cluster_v1_ShardCallReply__Output } from '../../../hektor/cluster/v1/ShardCallReply.js';
 import type { ShardCallRequest as _hektor_cluster_v1_ShardCallRequest, ShardCallRequest__Output as _hektor_cluster_v1_ShardCallRequest__Output } from '../../../hektor/cluster/v1/ShardCallRequest.js';
+import type { ShardSnapshotChunk as _hektor_cluster_v1_ShardSnapshotChunk, ShardSnapshotChunk__Output as _hektor_cluster_v1_ShardSnapshotChunk__Output } from '../../../hektor/cluster/v1/ShardSnapshotChunk.js';
+import type { ShardSnapshotRequest as _hektor_cluster_v1_ShardSnapshotRequest, ShardSnapshotRequest__Output as _hektor_cluster_v1_ShardSnapshotRequest__Output } from '../../../hektor/cluster/v1/ShardSnapshotRequest.js';
 
 /**
  * The metadata plane: Raft transport, health, membership and metadata access.
@@ -97,6 +103,48 @@ export interface ClusterClient extends grpc.Client {
   readMetadata(argument: _hektor_cluster_v1_ReadMetadataRequest, callback: grpc.requestCallback<_hektor_cluster_v1_ReadMetadataReply__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Questions about a local replica: its durable log position (the controller asks before a
+   * promotion), its lag figures, its truncated entries.
+   */
+  ReplicaCall(argument: _hektor_cluster_v1_ReplicaCallRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicaCallReply__Output>): grpc.ClientUnaryCall;
+  ReplicaCall(argument: _hektor_cluster_v1_ReplicaCallRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicaCallReply__Output>): grpc.ClientUnaryCall;
+  ReplicaCall(argument: _hektor_cluster_v1_ReplicaCallRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicaCallReply__Output>): grpc.ClientUnaryCall;
+  ReplicaCall(argument: _hektor_cluster_v1_ReplicaCallRequest, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicaCallReply__Output>): grpc.ClientUnaryCall;
+  /**
+   * Questions about a local replica: its durable log position (the controller asks before a
+   * promotion), its lag figures, its truncated entries.
+   */
+  replicaCall(argument: _hektor_cluster_v1_ReplicaCallRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicaCallReply__Output>): grpc.ClientUnaryCall;
+  replicaCall(argument: _hektor_cluster_v1_ReplicaCallRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicaCallReply__Output>): grpc.ClientUnaryCall;
+  replicaCall(argument: _hektor_cluster_v1_ReplicaCallRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicaCallReply__Output>): grpc.ClientUnaryCall;
+  replicaCall(argument: _hektor_cluster_v1_ReplicaCallRequest, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicaCallReply__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * The data plane of replicated shards (docs/replication.md). They share this service, and so
+   * each peer's one channel and the server's mTLS checks, with the metadata plane.
+   * 
+   * Delivers replication messages of one shard between its primary and a follower (appends,
+   * snapshot notices, acks, rejects). Like SendRaft, the reply only says the batch was taken:
+   * the protocol itself retransmits, pipelines within bounds and fences stale epochs.
+   */
+  Replicate(argument: _hektor_cluster_v1_ReplicationBatch, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
+  Replicate(argument: _hektor_cluster_v1_ReplicationBatch, metadata: grpc.Metadata, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
+  Replicate(argument: _hektor_cluster_v1_ReplicationBatch, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
+  Replicate(argument: _hektor_cluster_v1_ReplicationBatch, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
+  /**
+   * The data plane of replicated shards (docs/replication.md). They share this service, and so
+   * each peer's one channel and the server's mTLS checks, with the metadata plane.
+   * 
+   * Delivers replication messages of one shard between its primary and a follower (appends,
+   * snapshot notices, acks, rejects). Like SendRaft, the reply only says the batch was taken:
+   * the protocol itself retransmits, pipelines within bounds and fences stale epochs.
+   */
+  replicate(argument: _hektor_cluster_v1_ReplicationBatch, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
+  replicate(argument: _hektor_cluster_v1_ReplicationBatch, metadata: grpc.Metadata, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
+  replicate(argument: _hektor_cluster_v1_ReplicationBatch, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
+  replicate(argument: _hektor_cluster_v1_ReplicationBatch, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Delivers a batch of Raft messages from one node to another (fire-and-forget semantics: the
    * reply only says the batch was accepted for stepping).
    */
@@ -130,6 +178,17 @@ export interface ClusterClient extends grpc.Client {
   shardCall(argument: _hektor_cluster_v1_ShardCallRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ShardCallReply__Output>): grpc.ClientUnaryCall;
   shardCall(argument: _hektor_cluster_v1_ShardCallRequest, callback: grpc.requestCallback<_hektor_cluster_v1_ShardCallReply__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Streams every point of a shard from its primary to a follower catching up by snapshot.
+   */
+  ShardSnapshot(argument: _hektor_cluster_v1_ShardSnapshotRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_hektor_cluster_v1_ShardSnapshotChunk__Output>;
+  ShardSnapshot(argument: _hektor_cluster_v1_ShardSnapshotRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_hektor_cluster_v1_ShardSnapshotChunk__Output>;
+  /**
+   * Streams every point of a shard from its primary to a follower catching up by snapshot.
+   */
+  shardSnapshot(argument: _hektor_cluster_v1_ShardSnapshotRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_hektor_cluster_v1_ShardSnapshotChunk__Output>;
+  shardSnapshot(argument: _hektor_cluster_v1_ShardSnapshotRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_hektor_cluster_v1_ShardSnapshotChunk__Output>;
+  
 }
 
 /**
@@ -162,6 +221,22 @@ export interface ClusterHandlers extends grpc.UntypedServiceImplementation {
   ReadMetadata: grpc.handleUnaryCall<_hektor_cluster_v1_ReadMetadataRequest__Output, _hektor_cluster_v1_ReadMetadataReply>;
   
   /**
+   * Questions about a local replica: its durable log position (the controller asks before a
+   * promotion), its lag figures, its truncated entries.
+   */
+  ReplicaCall: grpc.handleUnaryCall<_hektor_cluster_v1_ReplicaCallRequest__Output, _hektor_cluster_v1_ReplicaCallReply>;
+  
+  /**
+   * The data plane of replicated shards (docs/replication.md). They share this service, and so
+   * each peer's one channel and the server's mTLS checks, with the metadata plane.
+   * 
+   * Delivers replication messages of one shard between its primary and a follower (appends,
+   * snapshot notices, acks, rejects). Like SendRaft, the reply only says the batch was taken:
+   * the protocol itself retransmits, pipelines within bounds and fences stale epochs.
+   */
+  Replicate: grpc.handleUnaryCall<_hektor_cluster_v1_ReplicationBatch__Output, _hektor_cluster_v1_ReplicationAck>;
+  
+  /**
    * Delivers a batch of Raft messages from one node to another (fire-and-forget semantics: the
    * reply only says the batch was accepted for stepping).
    */
@@ -173,6 +248,11 @@ export interface ClusterHandlers extends grpc.UntypedServiceImplementation {
    */
   ShardCall: grpc.handleUnaryCall<_hektor_cluster_v1_ShardCallRequest__Output, _hektor_cluster_v1_ShardCallReply>;
   
+  /**
+   * Streams every point of a shard from its primary to a follower catching up by snapshot.
+   */
+  ShardSnapshot: grpc.handleServerStreamingCall<_hektor_cluster_v1_ShardSnapshotRequest__Output, _hektor_cluster_v1_ShardSnapshotChunk>;
+  
 }
 
 export interface ClusterDefinition extends grpc.ServiceDefinition {
@@ -181,6 +261,9 @@ export interface ClusterDefinition extends grpc.ServiceDefinition {
   Leave: MethodDefinition<_hektor_cluster_v1_LeaveRequest, _hektor_cluster_v1_LeaveReply, _hektor_cluster_v1_LeaveRequest__Output, _hektor_cluster_v1_LeaveReply__Output>
   Propose: MethodDefinition<_hektor_cluster_v1_ProposeRequest, _hektor_cluster_v1_ProposeReply, _hektor_cluster_v1_ProposeRequest__Output, _hektor_cluster_v1_ProposeReply__Output>
   ReadMetadata: MethodDefinition<_hektor_cluster_v1_ReadMetadataRequest, _hektor_cluster_v1_ReadMetadataReply, _hektor_cluster_v1_ReadMetadataRequest__Output, _hektor_cluster_v1_ReadMetadataReply__Output>
+  ReplicaCall: MethodDefinition<_hektor_cluster_v1_ReplicaCallRequest, _hektor_cluster_v1_ReplicaCallReply, _hektor_cluster_v1_ReplicaCallRequest__Output, _hektor_cluster_v1_ReplicaCallReply__Output>
+  Replicate: MethodDefinition<_hektor_cluster_v1_ReplicationBatch, _hektor_cluster_v1_ReplicationAck, _hektor_cluster_v1_ReplicationBatch__Output, _hektor_cluster_v1_ReplicationAck__Output>
   SendRaft: MethodDefinition<_hektor_cluster_v1_RaftBatch, _hektor_cluster_v1_RaftAck, _hektor_cluster_v1_RaftBatch__Output, _hektor_cluster_v1_RaftAck__Output>
   ShardCall: MethodDefinition<_hektor_cluster_v1_ShardCallRequest, _hektor_cluster_v1_ShardCallReply, _hektor_cluster_v1_ShardCallRequest__Output, _hektor_cluster_v1_ShardCallReply__Output>
+  ShardSnapshot: MethodDefinition<_hektor_cluster_v1_ShardSnapshotRequest, _hektor_cluster_v1_ShardSnapshotChunk, _hektor_cluster_v1_ShardSnapshotRequest__Output, _hektor_cluster_v1_ShardSnapshotChunk__Output>
 }
