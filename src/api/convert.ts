@@ -1,6 +1,7 @@
 /**
  * Conversion of validated request fields into engine values, with the engine's error codes:
- * vectors (size, finiteness, Cosine normalisation), ids, filters, payloads and selectors.
+ * vectors (size, finiteness, Cosine normalisation), ids, filters, payloads, selectors and the
+ * replication settings of a collection.
  */
 
 import { HektorError } from '../base/errors.js';
@@ -9,7 +10,7 @@ import { LIMITS } from '../base/limits.js';
 import { normalize } from '../index/distance.js';
 import { parseFilter } from '../index/filter.js';
 import type { Distance, Filter, Payload } from '../index/types.js';
-import type { CollectionConfig } from '../shard/collection.js';
+import type { CollectionConfig, ReadConsistency, WriteConsistency } from '../shard/collection.js';
 import type { PayloadSelector } from '../shard/payload.js';
 
 /** Validates a vector for a collection and returns it as float32 (normalised for Cosine). */
@@ -76,4 +77,55 @@ export function toSelector(raw: boolean | string[] | { include: string[] } | { e
   if (raw === undefined || raw === null) return fallback;
   if (Array.isArray(raw)) return { include: raw };
   return raw;
+}
+
+/** The replication fields of a create-collection request, as validated by the schema. */
+export interface RawReplicationConfig {
+  replication_factor?: number | null | undefined;
+  write_consistency_factor?: number | null | undefined;
+  write_consistency?: { mode: WriteConsistency['mode']; min_acks?: number | undefined; timeout_ms?: number | undefined } | null | undefined;
+  read_consistency?: ReadConsistency | null | undefined;
+}
+
+/** The replication fields of a collection config. */
+export type ReplicationConfig = Pick<CollectionConfig, 'replication_factor' | 'write_consistency_factor' | 'write_consistency' | 'read_consistency'>;
+
+/**
+ * Checks the replication settings against each other (each is already in range) and returns them
+ * for the collection config. A combination that can never acknowledge a write is refused with
+ * invalid_config, so that the mistake shows at creation instead of on every write. Whether the
+ * cluster has `replication_factor` live nodes is checked by the controller when it places shards.
+ */
+export function toReplicationConfig(raw: RawReplicationConfig): ReplicationConfig {
+  const replicationFactor = raw.replication_factor ?? 1;
+  const factor = raw.write_consistency_factor ?? 1;
+  if (factor > replicationFactor) {
+    throw new HektorError(
+      'invalid_config',
+      `write_consistency_factor ${factor} exceeds replication_factor ${replicationFactor}: a write cannot be acknowledged by more replicas than its shard has`,
+    );
+  }
+  const out: ReplicationConfig = { replication_factor: replicationFactor, write_consistency_factor: factor };
+  const wc = raw.write_consistency;
+  if (wc !== undefined && wc !== null) {
+    if (wc.mode !== 'async' && replicationFactor < 2) {
+      throw new HektorError('invalid_config', `write_consistency mode ${wc.mode} needs replication_factor >= 2 (it waits for followers); use mode async or raise replication_factor`);
+    }
+    if (wc.min_acks !== undefined && wc.mode !== 'semi_sync') {
+      throw new HektorError('invalid_config', `write_consistency.min_acks applies only to mode semi_sync, not ${wc.mode}; remove it`);
+    }
+    if (wc.min_acks !== undefined && wc.min_acks > replicationFactor - 1) {
+      throw new HektorError(
+        'invalid_config',
+        `write_consistency.min_acks ${wc.min_acks} must be at most replication_factor - 1 = ${replicationFactor - 1} (the followers of each shard)`,
+      );
+    }
+    out.write_consistency = {
+      mode: wc.mode,
+      ...(wc.min_acks === undefined ? {} : { min_acks: wc.min_acks }),
+      ...(wc.timeout_ms === undefined ? {} : { timeout_ms: wc.timeout_ms }),
+    };
+  }
+  if (raw.read_consistency !== undefined && raw.read_consistency !== null) out.read_consistency = raw.read_consistency;
+  return out;
 }

@@ -30,6 +30,7 @@ const STATUS_FOR_HTTP: Record<number, grpc.status> = {
   413: grpc.status.RESOURCE_EXHAUSTED,
   429: grpc.status.RESOURCE_EXHAUSTED,
   503: grpc.status.UNAVAILABLE,
+  504: grpc.status.DEADLINE_EXCEEDED,
 };
 
 function toStatus(e: unknown): grpc.ServiceError {

@@ -1,10 +1,13 @@
 /**
  * Prometheus metrics of a node: HTTP request counts and latency per endpoint, and per-collection
- * gauges (points, payload index sizes) read from the catalog at scrape time.
+ * gauges (points, payload index sizes) read from the catalog at scrape time, Raft figures, and the
+ * replication figures (lag, in-sync sets, epochs, failovers) of the replication runtime.
  */
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClusterStatus } from '../cluster/cluster-node.js';
+import type { ReplicaManager } from '../cluster/replicas.js';
+import type { ReplicaLagSample, ShardPrimarySample } from '../cluster/replica-status.js';
 import type { Catalog } from '../shard/catalog.js';
 
 /** The metrics of one node, on a registry of its own (tests run several nodes in one process). */
@@ -18,8 +21,11 @@ export class NodeMetrics {
   /** Searches by the planner path they took. */
   readonly searchPaths: Counter<'path'>;
 
-  /** Creates the metrics; gauges read `catalog` and the cluster status when scraped. */
-  constructor(catalog: Catalog, clusterStatus: () => ClusterStatus | undefined) {
+  /**
+   * Creates the metrics; gauges read `catalog`, the cluster status and the replication runtime
+   * when scraped (the runtime is undefined until the node has started it).
+   */
+  constructor(catalog: Catalog, clusterStatus: () => ClusterStatus | undefined, replicas: () => ReplicaManager | undefined) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'hektor_process_' });
     this.requests = new Counter({
@@ -120,5 +126,51 @@ export class NodeMetrics {
         }
       },
     });
+    registerReplicationMetrics(registers, replicas);
   }
+}
+
+/**
+ * Replication figures of the shards this node is primary of (a follower's lag is known only to
+ * its primary, so each series comes from one node), read from the runtime at scrape time.
+ */
+function registerReplicationMetrics(registers: Registry[], replicas: () => ReplicaManager | undefined): void {
+  const followerGauge = (name: string, help: string, read: (s: ReplicaLagSample) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['collection', 'shard', 'follower'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of replicas()?.lagSamples() ?? []) this.set({ collection: s.collection, shard: String(s.shard), follower: s.follower }, read(s));
+      },
+    });
+  followerGauge('hektor_replica_lag_ops', 'Log entries a follower is behind its shard primary', (s) => s.lagOps);
+  followerGauge('hektor_replica_lag_seconds', 'Age of the oldest entry a follower has not acknowledged', (s) => s.lagSeconds);
+  followerGauge('hektor_replica_in_sync', '1 when a follower is in its shard in-sync set', (s) => (s.inSync ? 1 : 0));
+  const shardGauge = (name: string, help: string, read: (s: ShardPrimarySample) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['collection', 'shard'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of replicas()?.primarySamples() ?? []) this.set({ collection: s.collection, shard: String(s.shard) }, read(s));
+      },
+    });
+  shardGauge('hektor_shard_in_sync_replicas', 'Replicas in the in-sync set of a shard this node is primary of, the primary included', (s) => s.inSyncSize);
+  shardGauge('hektor_shard_epoch', 'Epoch of a shard this node is primary of (rises on every change of primary)', (s) => s.epoch);
+  new Counter({
+    name: 'hektor_failovers_total',
+    help: 'Shard primaries this node promoted as controller since it started',
+    registers,
+    collect() {
+      // The runtime owns the count; a scrape copies it.
+      const total = replicas()?.failovers;
+      this.reset();
+      if (total !== undefined && total > 0) this.inc(total);
+    },
+  });
 }

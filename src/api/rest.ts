@@ -14,10 +14,12 @@ import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { ClusterCollections } from '../cluster/collections.js';
 import type { PointRouter } from '../cluster/router.js';
 import type { CollectionMeta } from '../cluster/metadata.js';
-import type { Collection, CollectionConfig, PayloadEdit, ScrollRequest, Target } from '../shard/collection.js';
+import type { ReplicaStatus, ShardReplicationStatus, TruncatedEntryInfo } from '../cluster/replica-status.js';
+import type { ReplicaManager } from '../cluster/replicas.js';
+import { effectiveWriteConsistency, type Collection, type CollectionConfig, type PayloadEdit, type ReadConsistency, type ScrollRequest, type Target, type WriteConsistency } from '../shard/collection.js';
 import type { ScoredRecord } from '../shard/local-shard.js';
 import type { PointWrite } from '../storage/ops.js';
-import { toFilter, toIds, toPayload, toSelector, toVector } from './convert.js';
+import { toFilter, toIds, toPayload, toReplicationConfig, toSelector, toVector } from './convert.js';
 import type { NodeMetrics } from './metrics.js';
 import * as S from './schemas.js';
 
@@ -26,6 +28,8 @@ export interface RestDeps {
   collections: ClusterCollections;
   router: PointRouter;
   cluster: ClusterNode;
+  /** The replication runtime: replica status, lag and truncated entries. */
+  replicas: ReplicaManager;
   metrics: NodeMetrics;
   logger: Logger;
   version: string;
@@ -65,6 +69,36 @@ function waitParam(request: FastifyRequest): boolean {
   if (wait === 'true' || wait === '1' || wait === '') return true;
   if (wait === 'false' || wait === '0') return false;
   throw new HektorError('invalid_request', `query parameter wait must be true or false, got "${wait}"`);
+}
+
+/** Per-request write options: the `write_consistency` query overrides the collection's mode. */
+interface WriteRequestOptions {
+  consistency?: WriteConsistency['mode'];
+}
+
+/** Per-request read options: the `read_consistency` query overrides the collection's setting. */
+interface ReadRequestOptions {
+  consistency?: ReadConsistency;
+}
+
+function queryEnum<T extends string>(request: FastifyRequest, key: string, allowed: readonly T[]): T | undefined {
+  const value = (request.query as Record<string, unknown>)[key];
+  if (value === undefined) return undefined;
+  const found = allowed.find((a) => a === value);
+  if (found === undefined) {
+    throw new HektorError('invalid_request', `query parameter ${key} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return found;
+}
+
+function writeOptions(request: FastifyRequest): WriteRequestOptions {
+  const consistency = queryEnum(request, 'write_consistency', S.WRITE_MODES);
+  return consistency === undefined ? {} : { consistency };
+}
+
+function readOptions(request: FastifyRequest): ReadRequestOptions {
+  const consistency = queryEnum(request, 'read_consistency', S.READ_CONSISTENCIES);
+  return consistency === undefined ? {} : { consistency };
 }
 
 /**
@@ -200,8 +234,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
       hnsw_config: { m: hnsw.m ?? 16, ef_construct: hnsw.ef_construct ?? 100 },
       on_disk_payload: body.on_disk_payload ?? false,
       shard_number: body.shard_number ?? 1,
-      replication_factor: body.replication_factor ?? 1,
-      write_consistency_factor: body.write_consistency_factor ?? 1,
+      ...toReplicationConfig(body),
       payload_schema: {},
       created_at_ms: Date.now(),
     };
@@ -213,25 +246,26 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
 
   app.get('/collections/:name/cluster', async (request) => {
     const meta = deps.collections.meta(nameParam(request));
-    const local = deps.collections.localIfAny(meta.config.name);
-    const mine = meta.shards.filter((s) => s.replicas.includes(deps.cluster.id));
-    return ok(request, {
-      peer_id: deps.cluster.id,
-      shard_count: meta.config.shard_number,
-      local_shards: mine.map((s) => ({
-        shard_id: s.shard,
-        points_count: local?.shards[local.shardIds.indexOf(s.shard)]?.pointCount ?? 0,
-        state: 'Active',
-        primary: s.primary,
-        epoch: s.epoch,
-        in_sync: s.inSync,
-      })),
-      remote_shards: meta.shards
-        .filter((s) => !s.replicas.includes(deps.cluster.id))
-        .flatMap((s) => s.replicas.map((peer) => ({ shard_id: s.shard, peer_id: peer, state: 'Active', primary: s.primary, epoch: s.epoch }))),
-      shard_transfers: [],
-    });
+    const status = await deps.replicas.collectionStatus(meta.config.name);
+    return ok(request, collectionClusterInfo(deps.cluster.id, meta, deps.collections.localIfAny(meta.config.name), status));
   });
+
+  app.get('/collections/:name/truncated', async (request) => {
+    const name = nameParam(request);
+    deps.collections.meta(name);
+    return ok(request, { entries: (await deps.replicas.listTruncated(name)).map(truncatedJson) });
+  });
+  for (const action of ['reapply', 'drop'] as const) {
+    app.post(`/collections/:name/truncated/${action}`, async (request) => {
+      const name = nameParam(request);
+      const meta = deps.collections.meta(name);
+      const body = parse(S.resolveTruncatedBody, request.body);
+      if (body.shard >= meta.config.shard_number) {
+        throw new HektorError('invalid_request', `shard ${body.shard} does not exist: collection "${name}" has shards 0..${meta.config.shard_number - 1}`);
+      }
+      return ok(request, await deps.replicas.resolveTruncated(name, body.shard, body.peer_id, body.ids, action));
+    });
+  }
 
   app.put('/collections/:name/index', async (request) => {
     const name = nameParam(request);
@@ -262,7 +296,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     const body = parse(S.upsertBody, request.body);
     const points = 'points' in body ? body.points.map((p, i) => toPoint(config, p.id, p.vector, p.payload, `points[${i}]`)) : toBatch(config, body.batch);
     waitParam(request);
-    return acknowledge(request, deps.router.upsert(name, points));
+    return acknowledge(request, deps.router.upsert(name, points, writeOptions(request)));
   });
 
   app.post('/collections/:name/points/delete', async (request) => {
@@ -270,7 +304,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     deps.collections.meta(name);
     const t = target(parse(S.selectorBody, request.body));
     waitParam(request);
-    return acknowledge(request, deps.router.delete(name, t));
+    return acknowledge(request, deps.router.delete(name, t, writeOptions(request)));
   });
 
   const payloadEdit = (edit: (body: z.infer<typeof S.setPayloadBody>) => PayloadEdit) => async (request: FastifyRequest) => {
@@ -278,7 +312,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     deps.collections.meta(name);
     const body = parse(S.setPayloadBody, request.body);
     waitParam(request);
-    return acknowledge(request, deps.router.editPayload(name, target(body), edit(body)));
+    return acknowledge(request, deps.router.editPayload(name, target(body), edit(body), writeOptions(request)));
   };
   app.post(
     '/collections/:name/points/payload',
@@ -293,14 +327,14 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     deps.collections.meta(name);
     const body = parse(S.deletePayloadBody, request.body);
     waitParam(request);
-    return acknowledge(request, deps.router.editPayload(name, target(body), { type: 'delete_payload', keys: body.keys }));
+    return acknowledge(request, deps.router.editPayload(name, target(body), { type: 'delete_payload', keys: body.keys }, writeOptions(request)));
   });
   app.post('/collections/:name/points/payload/clear', async (request) => {
     const name = nameParam(request);
     deps.collections.meta(name);
     const body = parse(S.selectorBody, request.body);
     waitParam(request);
-    return acknowledge(request, deps.router.editPayload(name, target(body), { type: 'clear_payload' }));
+    return acknowledge(request, deps.router.editPayload(name, target(body), { type: 'clear_payload' }, writeOptions(request)));
   });
 
   // ------------------------------------------------------------------ points: reads
@@ -308,7 +342,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     const name = nameParam(request);
     deps.collections.meta(name);
     const body = parse(S.retrieveBody, request.body);
-    return ok(request, await deps.router.retrieve(name, toIds(body.ids), toSelector(body.with_payload, true), body.with_vector ?? false));
+    return ok(request, await deps.router.retrieve(name, toIds(body.ids), toSelector(body.with_payload, true), body.with_vector ?? false, readOptions(request)));
   });
 
   app.get('/collections/:name/points/:id', async (request) => {
@@ -316,32 +350,33 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     deps.collections.meta(name);
     const rawId = (request.params as { id: string }).id;
     const id = parsePointId(/^\d+$/.test(rawId) ? Number(rawId) : rawId);
-    const [record] = await deps.router.retrieve(name, [id], true, true);
+    const [record] = await deps.router.retrieve(name, [id], true, true, readOptions(request));
     if (record === undefined) throw new HektorError('point_not_found', `no point with id ${JSON.stringify(id)} in collection "${name}"`);
     return ok(request, record);
   });
 
-  const runSearch = (name: string, config: CollectionConfig, body: z.infer<typeof S.searchBody>, where: string): Promise<ScoredRecord[]> => {
+  const runSearch = (name: string, config: CollectionConfig, body: z.infer<typeof S.searchBody>, where: string, read: ReadRequestOptions): Promise<ScoredRecord[]> => {
     const vector = toVector(body.vector, config, `${where}vector`);
-    return searchCollection(deps, name, vector, body, metrics);
+    return searchCollection(deps, name, vector, body, metrics, read);
   };
 
   app.post('/collections/:name/points/search', async (request) => {
     const name = nameParam(request);
     const config = deps.collections.meta(name).config;
     const body = parse(S.searchBody, request.body);
-    return ok(request, (await runSearch(name, config, body, '')).map(scoredJson));
+    return ok(request, (await runSearch(name, config, body, '', readOptions(request))).map(scoredJson));
   });
 
   app.post('/collections/:name/points/search/batch', async (request) => {
     const name = nameParam(request);
     const config = deps.collections.meta(name).config;
     const body = parse(S.searchBatchBody, request.body);
-    const results = await Promise.all(body.searches.map((s, i) => runSearch(name, config, s, `searches[${i}].`)));
+    const read = readOptions(request);
+    const results = await Promise.all(body.searches.map((s, i) => runSearch(name, config, s, `searches[${i}].`, read)));
     return ok(request, results.map((r) => r.map(scoredJson)));
   });
 
-  const runQuery = async (name: string, config: CollectionConfig, body: z.infer<typeof S.queryBody>, where: string): Promise<{ points: Record<string, unknown>[] }> => {
+  const runQuery = async (name: string, config: CollectionConfig, body: z.infer<typeof S.queryBody>, where: string, read: ReadRequestOptions): Promise<{ points: Record<string, unknown>[] }> => {
     const limit = body.limit ?? 10;
     if (body.query === undefined || body.query === null) {
       const filter = toFilter(body.filter);
@@ -351,24 +386,25 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
         withPayload: toSelector(body.with_payload, false),
         withVector: body.with_vector ?? false,
       };
-      const page = await deps.router.scroll(name, scroll);
+      const page = await deps.router.scroll(name, scroll, read);
       return { points: page.points.slice(body.offset ?? 0).map((p) => ({ ...p, version: 0, score: 0 })) };
     }
-    const vector = await queryVector(deps.router, name, config, body.query, `${where}query`);
-    return { points: (await searchCollection(deps, name, vector, { ...body, limit }, metrics)).map(scoredJson) };
+    const vector = await queryVector(deps.router, name, config, body.query, `${where}query`, read);
+    return { points: (await searchCollection(deps, name, vector, { ...body, limit }, metrics, read)).map(scoredJson) };
   };
 
   app.post('/collections/:name/points/query', async (request) => {
     const name = nameParam(request);
     const config = deps.collections.meta(name).config;
-    return ok(request, await runQuery(name, config, parse(S.queryBody, request.body), ''));
+    return ok(request, await runQuery(name, config, parse(S.queryBody, request.body), '', readOptions(request)));
   });
 
   app.post('/collections/:name/points/query/batch', async (request) => {
     const name = nameParam(request);
     const config = deps.collections.meta(name).config;
     const body = parse(S.queryBatchBody, request.body);
-    return ok(request, await Promise.all(body.searches.map((s, i) => runQuery(name, config, s, `searches[${i}].`))));
+    const read = readOptions(request);
+    return ok(request, await Promise.all(body.searches.map((s, i) => runQuery(name, config, s, `searches[${i}].`, read))));
   });
 
   app.post('/collections/:name/points/scroll', async (request) => {
@@ -383,7 +419,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
       ...(filter === undefined ? {} : { filter }),
       withPayload: toSelector(body.with_payload, true),
       withVector: body.with_vector ?? false,
-    });
+    }, readOptions(request));
     return ok(request, { points: page.points, next_page_offset: page.nextOffset });
   });
 
@@ -391,7 +427,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     const name = nameParam(request);
     deps.collections.meta(name);
     const body = parse(S.countBody, request.body) ?? {};
-    return ok(request, { count: await deps.router.count(name, toFilter(body.filter)) });
+    return ok(request, { count: await deps.router.count(name, toFilter(body.filter), readOptions(request)) });
   });
 
   return app;
@@ -436,12 +472,12 @@ function toBatch(
   return batch.ids.map((id, i) => toPoint(config, id, batch.vectors[i], batch.payloads?.[i], `batch[${i}]`));
 }
 
-async function queryVector(router: PointRouter, name: string, config: CollectionConfig, query: unknown, where: string): Promise<Float32Array> {
+async function queryVector(router: PointRouter, name: string, config: CollectionConfig, query: unknown, where: string, read: ReadRequestOptions): Promise<Float32Array> {
   let q = query;
   if (typeof q === 'object' && q !== null && !Array.isArray(q) && 'nearest' in q) q = (q).nearest;
   if (typeof q === 'number' || typeof q === 'string') {
     const id: PointId = parsePointId(q);
-    const [record] = await router.retrieve(name, [id], false, true);
+    const [record] = await router.retrieve(name, [id], false, true, read);
     if (record?.vector === undefined || record.vector === null) {
       throw new HektorError('point_not_found', `${where}: no point with id ${JSON.stringify(id)} to take the query vector from`);
     }
@@ -464,6 +500,7 @@ async function searchCollection(
     score_threshold?: number | null | undefined;
   },
   metrics: NodeMetrics,
+  read: ReadRequestOptions,
 ): Promise<ScoredRecord[]> {
   const filter = toFilter(body.filter);
   const ef = body.params?.hnsw_ef ?? undefined;
@@ -477,7 +514,7 @@ async function searchCollection(
     ...(body.score_threshold === undefined || body.score_threshold === null ? {} : { scoreThreshold: body.score_threshold }),
     withPayload: toSelector(body.with_payload, false),
     withVector: body.with_vector ?? false,
-  });
+  }, read);
   const local = deps.collections.localIfAny(name);
   for (const s of local?.shards ?? []) metrics.searchPaths.inc({ path: s.lastSearchPath });
   return hits;
@@ -525,6 +562,8 @@ function collectionInfo(meta: CollectionMeta, c: Collection | undefined): Record
         shard_number: config.shard_number,
         replication_factor: config.replication_factor,
         write_consistency_factor: config.write_consistency_factor,
+        write_consistency: effectiveWriteConsistency(config),
+        read_consistency: config.read_consistency ?? 'eventual',
         on_disk_payload: config.on_disk_payload,
       },
       hnsw_config: { m: config.hnsw_config.m, ef_construct: config.hnsw_config.ef_construct, full_scan_threshold: 10000 },
@@ -533,4 +572,58 @@ function collectionInfo(meta: CollectionMeta, c: Collection | undefined): Record
     },
     payload_schema: schema,
   };
+}
+
+/** Qdrant's names of replica states (`catching_up` is Qdrant's `Partial`). */
+const QDRANT_REPLICA_STATE: Record<ReplicaStatus['state'], string> = { active: 'Active', catching_up: 'Partial', dead: 'Dead' };
+
+function replicaJson(r: ReplicaStatus): Record<string, unknown> {
+  return {
+    peer_id: r.node,
+    role: r.role,
+    state: QDRANT_REPLICA_STATE[r.state],
+    hektor_state: r.state,
+    in_sync: r.inSync,
+    acked_seq: r.ackedSeq,
+    lag_ops: r.lagOps,
+    lag_ms: r.lagMs,
+  };
+}
+
+/**
+ * `GET /collections/{name}/cluster`: Qdrant's shape (local and remote shards with their states)
+ * plus `shards`, each shard's replica set with primary, epoch, in-sync set and per-replica lag.
+ */
+function collectionClusterInfo(self: string, meta: CollectionMeta, local: Collection | undefined, status: readonly ShardReplicationStatus[]): Record<string, unknown> {
+  const localShards: Record<string, unknown>[] = [];
+  const remoteShards: Record<string, unknown>[] = [];
+  for (const shard of status) {
+    for (const r of shard.replicas) {
+      const state = QDRANT_REPLICA_STATE[r.state];
+      if (r.node === self) localShards.push({ shard_id: shard.shard, points_count: local?.shard(shard.shard)?.pointCount ?? 0, state });
+      else remoteShards.push({ shard_id: shard.shard, peer_id: r.node, state });
+    }
+  }
+  return {
+    peer_id: self,
+    shard_count: meta.config.shard_number,
+    local_shards: localShards,
+    remote_shards: remoteShards,
+    shard_transfers: [],
+    shards: status.map((shard) => ({
+      shard_id: shard.shard,
+      primary: shard.primary,
+      epoch: shard.epoch,
+      version: shard.version,
+      in_sync: shard.inSync,
+      last_seq: shard.lastSeq,
+      truncated_entries: shard.truncatedEntries,
+      complete: shard.complete,
+      replicas: shard.replicas.map(replicaJson),
+    })),
+  };
+}
+
+function truncatedJson(e: TruncatedEntryInfo): Record<string, unknown> {
+  return { shard: e.shard, peer_id: e.node, id: e.id, seq: e.seq, epoch: e.epoch, truncated_in_epoch: e.truncatedInEpoch, at_ms: e.atMs, op: e.op };
 }

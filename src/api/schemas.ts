@@ -18,6 +18,28 @@ const hnswConfig = z.object({
   ef_construct: z.number().int().min(LIMITS.hnswEfConstructMin).max(LIMITS.hnswEfConstructMax).optional(),
 });
 
+/** Write acknowledgement modes: the collection's `write_consistency.mode` and the `write_consistency` query. */
+export const WRITE_MODES = ['async', 'sync', 'semi_sync'] as const;
+
+/** Read consistency levels: the collection's `read_consistency` and the `read_consistency` query. */
+export const READ_CONSISTENCIES = ['eventual', 'primary'] as const;
+
+/**
+ * Highest replication_factor a request may ask for. The cluster refuses any factor above its
+ * live node count with invalid_config; this bound only keeps absurd values out of the metadata.
+ */
+export const REPLICATION_FACTOR_MAX = 16;
+
+/** Longest `write_consistency.timeout_ms` a collection may set (ten minutes). */
+export const WRITE_TIMEOUT_MS_MAX = 600_000;
+
+/** `write_consistency` of a collection: unknown keys are refused so that a typo is not silently ignored. */
+export const writeConsistencyBody = z.strictObject({
+  mode: z.enum(WRITE_MODES, { error: `mode must be one of ${WRITE_MODES.join(', ')}` }),
+  min_acks: z.number().int().min(1).max(REPLICATION_FACTOR_MAX - 1).optional(),
+  timeout_ms: z.number().int().min(1).max(WRITE_TIMEOUT_MS_MAX).optional(),
+});
+
 /** `PUT /collections/{name}`. */
 export const createCollectionBody = z.object({
   vectors: z.object({
@@ -28,8 +50,10 @@ export const createCollectionBody = z.object({
   }),
   hnsw_config: hnswConfig.nullish(),
   shard_number: z.number().int().min(1).max(LIMITS.shardNumberMax).nullish(),
-  replication_factor: z.number().int().min(1).max(1, 'replication is not available yet (single node): use replication_factor 1').nullish(),
-  write_consistency_factor: z.number().int().min(1).nullish(),
+  replication_factor: z.number().int().min(1).max(REPLICATION_FACTOR_MAX).nullish(),
+  write_consistency_factor: z.number().int().min(1).max(REPLICATION_FACTOR_MAX).nullish(),
+  write_consistency: writeConsistencyBody.nullish(),
+  read_consistency: z.enum(READ_CONSISTENCIES, { error: `read_consistency must be one of ${READ_CONSISTENCIES.join(', ')}` }).nullish(),
   on_disk_payload: z.boolean().nullish(),
 });
 
@@ -134,4 +158,11 @@ export const createIndexBody = z.object({
     z.enum(['keyword', 'integer', 'float', 'bool', 'uuid']),
     z.object({ type: z.enum(['keyword', 'integer', 'float', 'bool', 'uuid']) }),
   ]),
+});
+
+/** `POST /collections/{name}/truncated/reapply` and `/truncated/drop`: truncated entries of one replica. */
+export const resolveTruncatedBody = z.object({
+  shard: z.number().int().min(0).max(LIMITS.shardNumberMax - 1),
+  peer_id: z.string().min(1).max(256),
+  ids: z.array(z.number().int().min(0)).min(1).max(LIMITS.idsPerRequestMax),
 });

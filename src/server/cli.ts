@@ -1,10 +1,11 @@
 /**
  * The `hektor` command: `serve` runs a node; `import` / `export` move points between files and a
- * running node.
+ * running node; `cluster` starts, stops and shrinks clusters; `truncated` resolves truncated
+ * replication entries.
  */
 
 import { Command, InvalidArgumentError } from 'commander';
-import { HektorError, errorMessage, isHektorError } from '../base/errors.js';
+import { ERROR_CODES, HektorError, errorMessage, isHektorError, type ErrorCode } from '../base/errors.js';
 import { loadConfig } from './config.js';
 import { exportFile, importFile } from './import-export.js';
 import { clusterDown, clusterUp } from './local-cluster.js';
@@ -191,5 +192,67 @@ cluster
       fail(e);
     }
   });
+
+/** Sends one JSON request to a node's REST API and returns `result`, or fails with the node's error. */
+async function rest(url: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${url.replace(/\/+$/, '')}${path}`, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const reply = (await response.json()) as { result?: unknown; status?: { error?: string; code?: string } | string };
+  if (!response.ok) {
+    const status = typeof reply.status === 'object' ? reply.status : undefined;
+    // The node's own code when it is one of ours, so the CLI prints it as `(code)` once.
+    const code = Object.keys(ERROR_CODES).find((c): c is ErrorCode => c === status?.code);
+    if (code !== undefined) throw new HektorError(code, status?.error ?? response.statusText);
+    throw new HektorError('cluster_unavailable', `${status?.error ?? response.statusText} (HTTP ${response.status})`);
+  }
+  return reply.result;
+}
+
+function idList(value: string): number[] {
+  const ids = value.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  if (ids.length === 0 || ids.some((n) => !Number.isSafeInteger(n) || n < 0)) throw new InvalidArgumentError('expected a comma-separated list of entry ids, e.g. 1,2,3');
+  return ids;
+}
+
+const truncated = program
+  .command('truncated')
+  .description('list, re-apply or drop the truncated entries of a collection (writes a replica removed after an async failover)');
+
+truncated
+  .command('list')
+  .description('print every truncated entry of the collection, one JSON object per line')
+  .requiredOption('--collection <name>', 'the collection')
+  .option('--url <url>', 'REST URL of any member', 'http://127.0.0.1:6333')
+  .action(async (opts: { collection: string; url: string }) => {
+    try {
+      const result = (await rest(opts.url, 'GET', `/collections/${encodeURIComponent(opts.collection)}/truncated`)) as { entries: unknown[] };
+      for (const entry of result.entries) process.stdout.write(`${JSON.stringify(entry)}\n`);
+    } catch (e: unknown) {
+      fail(e);
+    }
+  });
+
+for (const action of ['reapply', 'drop'] as const) {
+  truncated
+    .command(action)
+    .description(action === 'reapply'
+      ? 'write the operations of truncated entries again through the shard primary (as new writes), then remove them from the list'
+      : 'remove truncated entries from the list without applying them')
+    .requiredOption('--collection <name>', 'the collection')
+    .requiredOption('--shard <n>', 'the shard the entries belong to', integer)
+    .requiredOption('--peer <id>', 'the node whose replica kept the entries (peer_id in `truncated list`)')
+    .requiredOption('--ids <list>', 'comma-separated entry ids (id in `truncated list`)', idList)
+    .option('--url <url>', 'REST URL of any member', 'http://127.0.0.1:6333')
+    .action(async (opts: { collection: string; shard: number; peer: string; ids: number[]; url: string }) => {
+      try {
+        const result = await rest(opts.url, 'POST', `/collections/${encodeURIComponent(opts.collection)}/truncated/${action}`, { shard: opts.shard, peer_id: opts.peer, ids: opts.ids });
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+      } catch (e: unknown) {
+        fail(e);
+      }
+    });
+}
 
 await program.parseAsync(process.argv);

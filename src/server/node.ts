@@ -16,6 +16,7 @@ import { NodeMetrics } from '../api/metrics.js';
 import { ClusterNode, type ClusterStart } from '../cluster/cluster-node.js';
 import { ClusterCollections } from '../cluster/collections.js';
 import { PointRouter } from '../cluster/router.js';
+import type { ReplicaManager } from '../cluster/replicas.js';
 import { Catalog } from '../shard/catalog.js';
 import { loadTlsMaterial, requireTls13 } from '../transport/tls.js';
 import type { NodeConfig } from './config.js';
@@ -75,8 +76,8 @@ export class HektorNode {
     if (tls !== undefined) requireTls13();
 
     // The REST server binds first so that its address is known to the cluster metadata.
-    const holder: { collections?: ClusterCollections; cluster?: ClusterNode; router?: PointRouter; node?: HektorNode } = {};
-    const metrics = new NodeMetrics(catalog, () => holder.cluster?.status());
+    const holder: { collections?: ClusterCollections; cluster?: ClusterNode; router?: PointRouter; replicas?: ReplicaManager; node?: HektorNode } = {};
+    const metrics = new NodeMetrics(catalog, () => holder.cluster?.status(), () => holder.replicas);
     const app = buildRestApi({
       get collections() {
         if (holder.collections === undefined) throw new Error('collections used before start');
@@ -89,6 +90,10 @@ export class HektorNode {
       get router() {
         if (holder.router === undefined) throw new Error('router used before start');
         return holder.router;
+      },
+      get replicas() {
+        if (holder.replicas === undefined) throw new Error('replicas used before start');
+        return holder.replicas;
       },
       metrics,
       logger,
