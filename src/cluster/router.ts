@@ -19,7 +19,7 @@ import type { Filter, Payload } from '../index/types.js';
 import type { CollectionSearch, PayloadEdit, ReadConsistency, ScrollRequest, Target } from '../shard/collection.js';
 import { sortScored, type PointRecord, type ScoredRecord, type WriteOptions, type WriteResult } from '../shard/local-shard.js';
 import { shardOf } from '../sharding/hash.js';
-import type { PointWrite } from '../storage/ops.js';
+import type { PointWrite, ShardOp } from '../storage/ops.js';
 import type { ShardCallRequest__Output } from '../transport/generated/hektor/cluster/v1/ShardCallRequest.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { ClusterCollections } from './collections.js';
@@ -260,6 +260,30 @@ export class PointRouter {
     const groups = this.byNode(meta, this.allShards(meta), read);
     const parts = await Promise.all([...groups].map(([node, shards]) => this.call<number>(meta, node, shards, { op: 'count', filter: filter ?? null })));
     return parts.reduce((a, b) => a + b, 0);
+  }
+
+  /** Writes a kept truncated operation again, as a new write through the shard's current primary. */
+  async reapply(name: string, op: ShardOp): Promise<void> {
+    switch (op.type) {
+      case 'upsert':
+        await this.upsert(name, op.points);
+        return;
+      case 'delete':
+        await this.delete(name, { ids: op.ids });
+        return;
+      case 'set_payload':
+        await this.editPayload(name, { ids: op.ids }, { type: 'set_payload', payload: op.payload, ...(op.key === undefined ? {} : { key: op.key }) });
+        return;
+      case 'overwrite_payload':
+        await this.editPayload(name, { ids: op.ids }, { type: 'overwrite_payload', payload: op.payload });
+        return;
+      case 'delete_payload':
+        await this.editPayload(name, { ids: op.ids }, { type: 'delete_payload', keys: op.keys });
+        return;
+      case 'clear_payload':
+        await this.editPayload(name, { ids: op.ids }, { type: 'clear_payload' });
+        return;
+    }
   }
 
   // ------------------------------------------------------------------ serving side

@@ -16,7 +16,7 @@ import { NodeMetrics } from '../api/metrics.js';
 import { ClusterNode, type ClusterStart } from '../cluster/cluster-node.js';
 import { ClusterCollections } from '../cluster/collections.js';
 import { PointRouter } from '../cluster/router.js';
-import type { ReplicaManager } from '../cluster/replicas.js';
+import { ReplicaManager } from '../cluster/replicas.js';
 import { Catalog } from '../shard/catalog.js';
 import { loadTlsMaterial, requireTls13 } from '../transport/tls.js';
 import type { NodeConfig } from './config.js';
@@ -46,6 +46,8 @@ export class HektorNode {
   readonly cluster: ClusterNode;
   private readonly catalog: Catalog;
   private readonly app: FastifyInstance;
+  /** The replication runtime of this node. */
+  readonly replicas: ReplicaManager;
   private publicGrpc: PublicGrpcServer | undefined;
   private ready = false;
   private stopping: Promise<void> | undefined;
@@ -57,8 +59,9 @@ export class HektorNode {
     return this.publicGrpc?.port;
   }
 
-  private constructor(config: NodeConfig, logger: Logger, catalog: Catalog, cluster: ClusterNode, app: FastifyInstance) {
+  private constructor(config: NodeConfig, logger: Logger, catalog: Catalog, cluster: ClusterNode, app: FastifyInstance, replicas: ReplicaManager) {
     this.config = config;
+    this.replicas = replicas;
     this.logger = logger;
     this.catalog = catalog;
     this.cluster = cluster;
@@ -70,7 +73,7 @@ export class HektorNode {
     mkdirSync(config.dataDir, { recursive: true });
     const nodeId = resolveNodeId(config.dataDir, config.nodeId);
     const started = performance.now();
-    const catalog = Catalog.open(config.dataDir);
+    const catalog = Catalog.open(config.dataDir, { gated: true });
     logger.info({ collections: catalog.list().length, ms: Math.round(performance.now() - started) }, 'catalog loaded');
     const tls = config.tls === undefined ? undefined : loadTlsMaterial(config.tls);
     if (tls !== undefined) requireTls13();
@@ -127,15 +130,20 @@ export class HektorNode {
         const collections = new ClusterCollections(c, catalog, logger);
         holder.collections = collections;
         holder.cluster = c;
-        holder.router = new PointRouter(c, collections);
+        const router = new PointRouter(c, collections);
+        holder.router = router;
         c.metadata.onEvent((event) => collections.handle(event));
+        const replicas = new ReplicaManager(c, collections, logger);
+        replicas.onReapply((name, op) => router.reapply(name, op));
+        holder.replicas = replicas;
       },
     );
-    if (holder.collections === undefined) throw new Error('cluster start did not attach the collection manager');
+    if (holder.collections === undefined || holder.replicas === undefined) throw new Error('cluster start did not attach the collection manager');
+    holder.replicas.start();
     // A node that forms its own cluster is usable once it leads and has registered itself; a node
     // joining others becomes usable whenever the cluster admits it (readiness shows it).
     if (start.kind === 'bootstrap' && !(await cluster.waitRegistered(10_000))) logger.warn('not yet registered in the cluster metadata');
-    const node = new HektorNode(config, logger, catalog, cluster, app);
+    const node = new HektorNode(config, logger, catalog, cluster, app, holder.replicas);
     holder.node = node;
     node.httpPort = httpPort;
     if (config.grpcApiPort !== undefined) {
@@ -165,6 +173,7 @@ export class HektorNode {
     this.logger.info('shutting down');
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.config.shutdownTimeoutMs).unref());
     await Promise.race([Promise.all([this.app.close(), this.publicGrpc?.stop()]), timeout]);
+    await this.replicas.stop();
     await this.cluster.stop();
     await this.catalog.close();
     this.logger.info('stopped');

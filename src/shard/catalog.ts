@@ -46,17 +46,24 @@ function writeFileDurably(path: string, text: string): void {
 export class Catalog {
   private readonly root: string;
   private readonly collections = new Map<string, Collection>();
+  /** Shards opened by this catalog refuse client writes until a write gate is installed. */
+  private gated = false;
   private lock: Promise<unknown> = Promise.resolve();
 
   private constructor(root: string) {
     this.root = root;
   }
 
-  /** Opens every collection under `<dataDir>/collections`, cleaning up unfinished creates and deletes. */
-  static open(dataDir: string): Catalog {
+  /**
+   * Opens every collection under `<dataDir>/collections`, cleaning up unfinished creates and
+   * deletes. With `gated`, every shard refuses client writes until the replication runtime
+   * installs its write gate (a cluster node: the shard map decides who is primary).
+   */
+  static open(dataDir: string, options: { gated?: boolean } = {}): Catalog {
     const root = join(dataDir, 'collections');
     mkdirSync(root, { recursive: true });
     const catalog = new Catalog(root);
+    catalog.gated = options.gated === true;
     for (const entry of readdirSync(root)) {
       const dir = join(root, entry);
       if (entry.startsWith(TRASH_PREFIX) || !existsSync(join(dir, 'config.json'))) {
@@ -64,12 +71,12 @@ export class Catalog {
         continue;
       }
       const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as CollectionConfig;
-      catalog.collections.set(config.name, Catalog.openCollection(dir, config));
+      catalog.collections.set(config.name, Catalog.openCollection(dir, config, catalog.gated));
     }
     return catalog;
   }
 
-  private static openCollection(dir: string, config: CollectionConfig): Collection {
+  private static openCollection(dir: string, config: CollectionConfig, gated: boolean): Collection {
     const shards: LocalShard[] = [];
     for (const i of localShardIds(config)) {
       const shardDir = join(dir, 'shards', String(i));
@@ -88,6 +95,7 @@ export class Catalog {
         ),
       );
     }
+    if (gated) for (const shard of shards) shard.requireWriteGate();
     return new Collection(config, shards);
   }
 
@@ -124,7 +132,7 @@ export class Catalog {
       const dir = join(this.root, config.name);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(join(dir, 'shards'), { recursive: true });
-      const collection = Catalog.openCollection(dir, config);
+      const collection = Catalog.openCollection(dir, config, this.gated);
       writeFileDurably(join(dir, 'config.json'), JSON.stringify(config, null, 2));
       fsyncPath(dir);
       fsyncPath(this.root);

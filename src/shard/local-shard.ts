@@ -130,6 +130,8 @@ export class LocalShard {
   private index: HnswIndex;
   private readonly dir: string;
   private gate: WriteGate | null = null;
+  /** Set on shards of a cluster node: without a gate (replication not set up yet) writes are refused. */
+  private gateRequired = false;
   private payloadIndexes = new PayloadIndexes();
   private readonly points = new Map<string, MemoryPoint>();
   private readonly slotIds: (PointId | undefined)[] = [];
@@ -220,7 +222,27 @@ export class LocalShard {
 
   /** Durably raises the known epoch. */
   setKnownEpoch(epoch: number): Promise<void> {
-    return this.store.setKnownEpoch(epoch);
+    if (epoch <= this.store.knownEpoch) return Promise.resolve();
+    return this.exclusive(() => this.store.setKnownEpoch(epoch));
+  }
+
+  /** Epoch of the log's base (the entry before firstLogSeq). */
+  get baseEpoch(): number {
+    return this.store.meta.baseEpoch ?? 0;
+  }
+
+  /** Drops log entries below `seq` (they stay reflected in the points). */
+  compactLog(seq: number): Promise<void> {
+    if (seq <= this.store.meta.firstLogSeq) return Promise.resolve();
+    return this.exclusive(() => this.store.compactLogBefore(seq));
+  }
+
+  /**
+   * Marks the installed snapshot as the state at (seq, epoch): the log becomes empty with that
+   * base, the points stay. Called once every page of a snapshot is installed.
+   */
+  rebase(seq: number, epoch: number): Promise<void> {
+    return this.exclusive(() => this.store.reset(seq, epoch, { keepPoints: true }));
   }
 
   /** The durable store, for the replication runtime's truncated-entries list and compaction. */
@@ -231,6 +253,11 @@ export class LocalShard {
   /** Installs (or removes, with null) the replication hook on client writes. */
   setWriteGate(gate: WriteGate | null): void {
     this.gate = gate;
+  }
+
+  /** From now on, client writes need a write gate (the shard is a replica managed by a cluster). */
+  requireWriteGate(): void {
+    this.gateRequired = true;
   }
 
   /** Log entries from `seq` on (for replication and tests). */
@@ -266,10 +293,18 @@ export class LocalShard {
     if (this.queue.length >= LIMITS.writeQueueOpsMax) {
       return Promise.reject(new HektorError('too_many_requests', `the shard's write queue is full (${LIMITS.writeQueueOpsMax} operations); retry later`));
     }
+    if (this.gateRequired && this.gate === null) {
+      return Promise.reject(new HektorError('not_primary', 'this replica is not serving writes yet (it is starting or was closed); retry'));
+    }
     return new Promise<WriteResult>((resolve, reject) => {
       this.queue.push({ kind: 'write', write, options, resolve, reject });
       this.kickWriter();
     });
+  }
+
+  /** Runs `run` with no client write staged or committing (role changes read the durable log). */
+  runExclusive(run: () => Promise<void>): Promise<void> {
+    return this.exclusive(run);
   }
 
   /** Runs `run` alone on the writer (no client write is staged or committed meanwhile). */

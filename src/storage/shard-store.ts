@@ -67,19 +67,22 @@ export function decodeRecord(id: PointId, buf: Uint8Array): StoredPoint {
 }
 
 /** Log entries as msgpack values: vectors travel as raw float32 bytes. */
-interface EncodedPointWrite {
+export interface EncodedPointWrite {
   id: PointId;
   v: Buffer;
   payload: Payload | null;
 }
-type EncodedOp = Exclude<ShardOp, { type: 'upsert' }> | { type: 'upsert'; points: EncodedPointWrite[] };
-interface EncodedEntry {
+/** A shard op with its vectors as raw float32 bytes. */
+export type EncodedOp = Exclude<ShardOp, { type: 'upsert' }> | { type: 'upsert'; points: EncodedPointWrite[] };
+/** A log entry in its stored (and replicated) form. */
+export interface EncodedEntry {
   seq: number;
   epoch: number;
   op: EncodedOp;
 }
 
-function encodeEntry(entry: LogEntry): EncodedEntry {
+/** Converts a log entry to its stored form (vectors as bytes). */
+export function encodeEntry(entry: LogEntry): EncodedEntry {
   if (entry.op.type !== 'upsert') return { seq: entry.seq, epoch: entry.epoch, op: entry.op };
   const points = entry.op.points.map((p) => ({
     id: p.id,
@@ -89,7 +92,8 @@ function encodeEntry(entry: LogEntry): EncodedEntry {
   return { seq: entry.seq, epoch: entry.epoch, op: { type: 'upsert', points } };
 }
 
-function decodeEntry(raw: EncodedEntry): LogEntry {
+/** Converts a stored entry back (vectors copied into aligned Float32Arrays). */
+export function decodeEntry(raw: EncodedEntry): LogEntry {
   if (raw.op.type !== 'upsert') return { seq: raw.seq, epoch: raw.epoch, op: raw.op };
   const points = raw.op.points.map((p) => {
     const vector = new Float32Array(p.v.byteLength / 4);
@@ -129,6 +133,8 @@ export interface ShardMeta {
    * epochs are refused. Absent in stores written before replication; read as lastEpoch then.
    */
   knownEpoch?: number;
+  /** Epoch of the entry at firstLogSeq - 1 (the log's base), 0 when nothing was compacted. */
+  baseEpoch?: number;
 }
 
 /** A log entry removed by divergence repair after a failover: kept until the operator decides. */
@@ -251,8 +257,9 @@ export class ShardStore {
   async compactLogBefore(seq: number): Promise<void> {
     const upTo = Math.min(seq, this.metaValue.lastSeq + 1);
     if (upTo <= this.metaValue.firstLogSeq) return;
-    const nextMeta: ShardMeta = { ...this.metaValue, firstLogSeq: upTo };
-    await this.root.transaction(() => {
+    const baseEpoch = upTo - 1 === this.metaValue.lastSeq ? this.metaValue.lastEpoch : (this.log.get(upTo - 1)?.epoch ?? this.metaValue.baseEpoch ?? 0);
+    const nextMeta: ShardMeta = { ...this.metaValue, firstLogSeq: upTo, baseEpoch };
+    await this.transact(() => {
       for (const key of this.log.getKeys({ start: this.metaValue.firstLogSeq, end: upTo })) this.log.removeSync(key);
       this.metaDb.putSync('meta', nextMeta);
     });
@@ -275,10 +282,12 @@ export class ShardStore {
    * goes, in one durable transaction; the truncated-entries list and the known epoch stay. Used
    * before a snapshot is installed (catch-up) and when applied entries had to be truncated.
    */
-  async reset(baseSeq: number, baseEpoch: number): Promise<void> {
-    const nextMeta: ShardMeta = { lastSeq: baseSeq, lastEpoch: baseEpoch, firstLogSeq: baseSeq + 1, knownEpoch: Math.max(this.knownEpoch, baseEpoch) };
+  async reset(baseSeq: number, baseEpoch: number, options: { keepPoints?: boolean } = {}): Promise<void> {
+    const nextMeta: ShardMeta = {
+      lastSeq: baseSeq, lastEpoch: baseEpoch, firstLogSeq: baseSeq + 1, baseEpoch, knownEpoch: Math.max(this.knownEpoch, baseEpoch),
+    };
     await this.transact(() => {
-      this.points.clearSync();
+      if (options.keepPoints !== true) this.points.clearSync();
       this.log.clearSync();
       this.metaDb.putSync('meta', nextMeta);
     });
