@@ -84,13 +84,26 @@ export class PointRouter {
   }
 
   /**
+   * The collection's shard map. A name this node does not know yet may have been created an
+   * instant ago through another node: confirm with the leader (ReadIndex) and wait until this
+   * node has applied everything committed before answering collection_not_found.
+   */
+  private async metaOf(name: string): Promise<CollectionMeta> {
+    if (!this.collections.exists(name)) {
+      await this.cluster.linearize();
+      await this.collections.settled();
+    }
+    return this.collections.meta(name);
+  }
+
+  /**
    * Runs a write, retrying while the shard map changes under it (a failover): each attempt reads
    * the current map. Errors other than the retryable ones are final at once.
    */
   private async retryWrite<T>(name: string, attempt: (meta: CollectionMeta) => Promise<T>): Promise<T> {
     const deadline = performance.now() + WRITE_RETRY_DEADLINE_MS;
     for (let round = 0; ; round++) {
-      const meta = this.collections.meta(name);
+      const meta = await this.metaOf(name);
       try {
         return await attempt(meta);
       } catch (e: unknown) {
@@ -210,7 +223,7 @@ export class PointRouter {
 
   /** Points by id in the order asked, skipping missing ones. */
   async retrieve(name: string, ids: readonly PointId[], withPayload: CollectionSearch['withPayload'], withVector: boolean, read: ReadOptions = {}): Promise<PointRecord[]> {
-    const meta = this.collections.meta(name);
+    const meta = await this.metaOf(name);
     const groups = this.idsByNode(meta, ids, read);
     const parts = await Promise.all([...groups].map(([node, g]) => this.call<PointRecord[]>(meta, node, g.shards, { op: 'retrieve', ids: g.ids, withPayload, withVector })));
     const found = new Map<string, PointRecord>();
@@ -230,7 +243,7 @@ export class PointRouter {
 
   /** Nearest points over every shard, best first, ties by id. */
   async search(name: string, request: CollectionSearch, read: ReadOptions = {}): Promise<ScoredRecord[]> {
-    const meta = this.collections.meta(name);
+    const meta = await this.metaOf(name);
     const groups = this.byNode(meta, this.allShards(meta), read);
     const local = groups.get(this.cluster.id);
     if (groups.size === 1 && local !== undefined) {
@@ -245,7 +258,7 @@ export class PointRouter {
 
   /** Points in id order from `offset`, with the id the next page starts at. */
   async scroll(name: string, request: ScrollRequest, read: ReadOptions = {}): Promise<{ points: PointRecord[]; nextOffset: PointId | null }> {
-    const meta = this.collections.meta(name);
+    const meta = await this.metaOf(name);
     const groups = this.byNode(meta, this.allShards(meta), read);
     const ask = { ...request, limit: request.limit + 1 };
     const parts = await Promise.all([...groups].map(([node, shards]) => this.call<{ points: PointRecord[] }>(meta, node, shards, { op: 'scroll', request: ask })));
@@ -256,7 +269,7 @@ export class PointRouter {
 
   /** Exact count over every shard. */
   async count(name: string, filter: Filter | undefined, read: ReadOptions = {}): Promise<number> {
-    const meta = this.collections.meta(name);
+    const meta = await this.metaOf(name);
     const groups = this.byNode(meta, this.allShards(meta), read);
     const parts = await Promise.all([...groups].map(([node, shards]) => this.call<number>(meta, node, shards, { op: 'count', filter: filter ?? null })));
     return parts.reduce((a, b) => a + b, 0);

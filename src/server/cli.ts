@@ -49,10 +49,12 @@ program
   .option('--heartbeat-interval-ms <ms>', 'node heartbeat interval (default 200)', integer)
   .option('--failure-timeout-ms <ms>', 'silence after which a node is declared dead (default 2000)', integer)
   .option('--raft-snapshot-entries <n>', 'applied metadata entries between Raft snapshots (default 1000)', integer)
+  .option('--replica-timeout-ms <ms>', 'lag or silence after which a shard primary drops a follower from the in-sync set (default 1000)', integer)
+  .option('--replication-log-retention-bytes <n>', 'shard log bytes kept for followers to catch up without a snapshot (default 67108864)', integer)
   .action(async (opts: {
     config?: string; dataDir?: string; host?: string; httpPort?: number; logLevel?: string; nodeId?: string; grpcPort?: number; grpcApiPort?: number;
     bootstrap?: boolean; peers?: string; join?: string; zone?: string; clusterId?: string; tlsCa?: string; tlsCert?: string; tlsKey?: string;
-    heartbeatIntervalMs?: number; failureTimeoutMs?: number; raftSnapshotEntries?: number;
+    heartbeatIntervalMs?: number; failureTimeoutMs?: number; raftSnapshotEntries?: number; replicaTimeoutMs?: number; replicationLogRetentionBytes?: number;
   }) => {
     let node: HektorNode;
     try {
@@ -65,6 +67,7 @@ program
           tls_ca: opts.tlsCa, tls_cert: opts.tlsCert, tls_key: opts.tlsKey,
           heartbeat_interval_ms: opts.heartbeatIntervalMs, failure_timeout_ms: opts.failureTimeoutMs,
           raft_snapshot_entries: opts.raftSnapshotEntries,
+          replica_timeout_ms: opts.replicaTimeoutMs, replication_log_retention_bytes: opts.replicationLogRetentionBytes,
         },
       });
       node = await HektorNode.start(config);

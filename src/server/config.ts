@@ -44,6 +44,10 @@ export interface NodeConfig {
   raftTickMs: number;
   /** Applied metadata entries between Raft snapshots (log compaction). */
   raftSnapshotEntries: number;
+  /** Silence or lag after which a shard primary removes a follower from the in-sync set. */
+  replicaTimeoutMs: number;
+  /** Bytes of shard log kept behind the commit point for followers to catch up without a snapshot. */
+  replicationLogRetentionBytes: number;
 }
 
 const schema = z.object({
@@ -66,6 +70,8 @@ const schema = z.object({
   failure_timeout_ms: z.coerce.number().int().min(50).max(600_000),
   raft_tick_ms: z.coerce.number().int().min(5).max(10_000),
   raft_snapshot_entries: z.coerce.number().int().min(4).max(10_000_000),
+  replica_timeout_ms: z.coerce.number().int().min(200).max(600_000),
+  replication_log_retention_bytes: z.coerce.number().int().min(0).max(2 ** 40),
 });
 
 /** Default settings. */
@@ -89,6 +95,8 @@ export const DEFAULT_CONFIG = {
   failure_timeout_ms: 2_000,
   raft_tick_ms: 50,
   raft_snapshot_entries: 1000,
+  replica_timeout_ms: 1000,
+  replication_log_retention_bytes: 64 * 1024 * 1024,
 } as const;
 
 const ENV_KEYS = Object.keys(DEFAULT_CONFIG).map((k) => [k, `HEKTOR_${k.toUpperCase()}`] as const);
@@ -145,6 +153,8 @@ export function loadConfig(options: { file?: string | undefined; env?: NodeJS.Pr
     failureTimeoutMs: c.failure_timeout_ms,
     raftTickMs: c.raft_tick_ms,
     raftSnapshotEntries: c.raft_snapshot_entries,
+    replicaTimeoutMs: c.replica_timeout_ms,
+    replicationLogRetentionBytes: c.replication_log_retention_bytes,
   };
 }
 

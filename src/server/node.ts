@@ -16,7 +16,7 @@ import { NodeMetrics } from '../api/metrics.js';
 import { ClusterNode, type ClusterStart } from '../cluster/cluster-node.js';
 import { ClusterCollections } from '../cluster/collections.js';
 import { PointRouter } from '../cluster/router.js';
-import { ReplicaManager } from '../cluster/replicas.js';
+import { DEFAULT_REPLICATION_SETTINGS, ReplicaManager } from '../cluster/replicas.js';
 import { Catalog } from '../shard/catalog.js';
 import { loadTlsMaterial, requireTls13 } from '../transport/tls.js';
 import type { NodeConfig } from './config.js';
@@ -133,7 +133,11 @@ export class HektorNode {
         const router = new PointRouter(c, collections);
         holder.router = router;
         c.metadata.onEvent((event) => collections.handle(event));
-        const replicas = new ReplicaManager(c, collections, logger);
+        const replicas = new ReplicaManager(c, collections, logger, {
+          ...DEFAULT_REPLICATION_SETTINGS,
+          limits: { ...DEFAULT_REPLICATION_SETTINGS.limits, followerTimeoutMs: config.replicaTimeoutMs },
+          logRetentionBytes: config.replicationLogRetentionBytes,
+        });
         replicas.onReapply((name, op) => router.reapply(name, op));
         holder.replicas = replicas;
       },
