@@ -34,6 +34,10 @@ export interface CreateCollection {
   hnsw_config?: { m?: number; ef_construct?: number };
   shard_number?: number;
   replication_factor?: number;
+  /** How writes are acknowledged on replicated shards (docs/replication.md). */
+  write_consistency?: { mode: 'async' | 'sync' | 'semi_sync'; min_acks?: number; timeout_ms?: number };
+  /** Where reads are served: any in-sync replica, this node's first (eventual), or the primary. */
+  read_consistency?: 'eventual' | 'primary';
   on_disk_payload?: boolean;
 }
 
