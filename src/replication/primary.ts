@@ -52,6 +52,19 @@ export interface PrimaryTestHooks {
   readonly ackIgnoringPendingExpand?: boolean;
 }
 
+/** How the primary streams. */
+export interface PrimaryOptions {
+  /**
+   * Stream entries to followers as soon as they are logged, while the primary persists them in
+   * parallel (as a Raft leader does), instead of only after its own durable write. Acknowledgement
+   * and the commit seq still count the primary's own durability. Two duties fall on the runtime:
+   * a seq whose entry may have been sent is never reused (a failed local write is retried, not
+   * dropped), and a primary that restarts takes a new epoch before it writes again (its lost,
+   * unsynced entries may sit on followers under the old epoch).
+   */
+  readonly streamBeforeDurable?: boolean;
+}
+
 interface Progress {
   nextSeq: number;
   ackedSeq: number;
@@ -74,6 +87,7 @@ interface PendingWrite {
 export class PrimaryReplica<Op> {
   private view: ShardView;
   private durableSeq: number;
+  private readonly streamBeforeDurable: boolean;
   private leaseUntilMs = 0;
   private deposed = false;
   private readonly progress = new Map<NodeId, Progress>();
@@ -96,7 +110,9 @@ export class PrimaryReplica<Op> {
     private readonly sizeBytes: (op: Op) => number,
     nowMs: number,
     private readonly hooks: PrimaryTestHooks = {},
+    options: PrimaryOptions = {},
   ) {
+    this.streamBeforeDurable = options.streamBeforeDurable === true;
     assert(view.primary === self, 'a primary needs a view naming it');
     assert(log.lastEpoch <= view.epoch, 'log holds entries from a future epoch');
     this.view = view;
@@ -274,9 +290,19 @@ export class PrimaryReplica<Op> {
     for (const [follower, progress] of this.progress) this.send(follower, progress, nowMs);
   }
 
+  /** The last seq that may be streamed: durable here, or merely logged when streaming before durability. */
+  private streamLimit(): number {
+    return this.streamBeforeDurable ? this.log.lastSeq : this.durableSeq;
+  }
+
+  /** Streams what is logged now (with streamBeforeDurable: call once a group of writes is logged). */
+  streamPending(nowMs: number): void {
+    if (!this.deposed) this.sendAll(nowMs);
+  }
+
   /** Sends as many appends as the pipelining bounds allow. */
   private send(follower: NodeId, progress: Progress, nowMs: number): void {
-    while (progress.nextSeq <= this.durableSeq && !(progress.probing && progress.inflight.length > 0)) {
+    while (progress.nextSeq <= this.streamLimit() && !(progress.probing && progress.inflight.length > 0)) {
       const inflightEntries = progress.nextSeq - 1 - progress.ackedSeq;
       const inflightBytes = progress.inflight.reduce((sum, f) => sum + f.bytes, 0);
       if (inflightEntries >= this.limits.maxInflightEntries || inflightBytes >= this.limits.maxInflightBytes) return;
@@ -292,8 +318,8 @@ export class PrimaryReplica<Op> {
       this.sendSnapshot(follower, progress, nowMs);
       return false;
     }
-    const entries = heartbeat || progress.nextSeq > this.durableSeq ? [] : this.log.slice(
-      progress.nextSeq, this.durableSeq, this.limits.maxEntriesPerAppend, this.limits.maxInflightBytes, this.sizeBytes,
+    const entries = heartbeat || progress.nextSeq > this.streamLimit() ? [] : this.log.slice(
+      progress.nextSeq, this.streamLimit(), this.limits.maxEntriesPerAppend, this.limits.maxInflightBytes, this.sizeBytes,
     );
     if (entries.length === 0 && !heartbeat && !progress.probing) return false;
     this.out.messages.push({

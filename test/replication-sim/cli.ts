@@ -20,11 +20,12 @@ interface CliArgs {
   rf: number | undefined;
   mode: WorkloadMode;
   bug: 'ackBeforeShrinkCommits' | 'ackIgnoringPendingExpand' | 'promoteOutOfSync' | undefined;
+  streamEarly: boolean;
   faulty: number | undefined;
 }
 
 function parseArgs(argv: readonly string[]): CliArgs {
-  const args: CliArgs = { seed: undefined, seeds: 1, from: 1, rf: undefined, mode: 'mixed', bug: undefined, faulty: undefined };
+  const args: CliArgs = { seed: undefined, seeds: 1, from: 1, rf: undefined, mode: 'mixed', bug: undefined, faulty: undefined, streamEarly: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1] ?? '';
@@ -39,6 +40,9 @@ function parseArgs(argv: readonly string[]): CliArgs {
         if (value !== 'sync' && value !== 'semi_sync' && value !== 'async' && value !== 'mixed') usage(`unknown mode ${value}`);
         args.mode = value;
         i++;
+        break;
+      case '--stream-early':
+        args.streamEarly = true;
         break;
       case '--bug':
         if (value !== 'ackBeforeShrinkCommits' && value !== 'ackIgnoringPendingExpand' && value !== 'promoteOutOfSync') usage(`unknown bug ${value}`);
@@ -55,7 +59,7 @@ function parseArgs(argv: readonly string[]): CliArgs {
 }
 
 function usage(problem: string): never {
-  process.stderr.write(`${problem}\nusage: node dist/test/replication-sim/cli.js (--seed S | --seeds N [--from S]) [--rf K] [--mode sync|semi_sync|async|mixed] [--faulty N] [--bug NAME]\n`);
+  process.stderr.write(`${problem}\nusage: node dist/test/replication-sim/cli.js (--seed S | --seeds N [--from S]) [--rf K] [--mode sync|semi_sync|async|mixed] [--faulty N] [--bug NAME] [--stream-early]\n`);
   process.exit(2);
 }
 
@@ -70,6 +74,7 @@ function main(): void {
     const options: ReplicationSimOptions = {
       seed, replicationFactor: args.rf ?? (seed % 2 === 0 ? 3 : 5), mode: args.mode,
       ...(args.faulty === undefined ? {} : { faultyNodesMax: args.faulty }),
+      ...(args.streamEarly ? { streamBeforeDurable: true } : {}),
       ...(args.bug === 'ackBeforeShrinkCommits' ? { primaryHooks: { ackBeforeShrinkCommits: true } } : {}),
       ...(args.bug === 'ackIgnoringPendingExpand' ? { primaryHooks: { ackIgnoringPendingExpand: true } } : {}),
       ...(args.bug === 'promoteOutOfSync' ? { controllerHooks: { promoteOutOfSync: true } } : {}),

@@ -42,6 +42,13 @@ export interface ReplicationSimOptions {
   readonly faultyNodesMax?: number;
   readonly primaryHooks?: PrimaryTestHooks;
   readonly controllerHooks?: ControllerTestHooks;
+  /**
+   * Primaries stream entries before they are durable (the runtime's mode); a primary that
+   * restarts then asks the controller for a new epoch before it writes again.
+   */
+  readonly streamBeforeDurable?: boolean;
+  /** Deliberate bug for can-it-fail tests: with streamBeforeDurable, a restarted primary keeps its epoch. */
+  readonly restartWithoutNewEpoch?: boolean;
   readonly traceLength?: number;
 }
 
@@ -123,6 +130,8 @@ class SimReplica {
   follower: FollowerReplica<Op>;
   seenViewVersion = 0;
   diskFreeAtMs = 0;
+  /** The view's epoch when this replica last restarted (cleared once it took a new epoch). */
+  restartedInEpoch: number | null = null;
   readonly disk: Disk = { entries: [], knownEpoch: 1, truncated: [] };
 
   constructor(readonly index: number, readonly id: NodeId) {
@@ -405,6 +414,7 @@ class ReplicationSim {
     node.follower = new FollowerReplica<Op>(node.id, 'shard', node.log, node.disk.knownEpoch);
     node.primary = null;
     node.seenViewVersion = 0;
+    node.restartedInEpoch = this.options.restartWithoutNewEpoch === true ? null : this.view.epoch;
     node.diskFreeAtMs = this.nowMs;
     this.note(`${node.id} restarts with ${node.disk.entries.length} entries, epoch ${node.disk.knownEpoch}`);
   }
@@ -431,12 +441,23 @@ class ReplicationSim {
     // Contract: a follower is promoted only once everything it accepted is durable (PrimaryReplica
     // streams its log as durable). Until its disk queue drains, the view is offered again next tick.
     if (view.primary === node.id && node.primary === null && node.diskFreeAtMs > this.nowMs) return;
+    if (view.primary === node.id && node.primary === null && node.restartedInEpoch === view.epoch && this.options.streamBeforeDurable === true) {
+      // A restarted primary may have streamed entries it then lost: it writes only under a new epoch.
+      const bumped: ShardView = { ...view, epoch: view.epoch + 1, version: view.version + 1 };
+      if (this.epochPrimary.get(bumped.epoch) !== undefined) this.violation(`epoch ${bumped.epoch} assigned twice`);
+      this.epochPrimary.set(bumped.epoch, node.id);
+      this.commitView(bumped, `${node.id} restarted as primary`);
+      node.restartedInEpoch = null;
+      return;
+    }
     node.seenViewVersion = view.version;
     if (view.primary === node.id) {
       if (node.primary === null) {
         // Promotion: the new primary takes over its log; entries not yet durable are its own and stay.
         if (node.disk.knownEpoch < view.epoch) node.disk.knownEpoch = view.epoch;
-        node.primary = new PrimaryReplica<Op>(node.id, node.log, view, SIM_LIMITS, () => 8, this.nowMs, this.options.primaryHooks ?? {});
+        node.primary = new PrimaryReplica<Op>(node.id, node.log, view, SIM_LIMITS, () => 8, this.nowMs, this.options.primaryHooks ?? {}, {
+          streamBeforeDurable: this.options.streamBeforeDurable === true,
+        });
         this.note(`${node.id} becomes primary of epoch ${view.epoch} with log ${node.log.lastSeq}`);
       } else {
         node.primary.updateView(view, this.nowMs);
@@ -552,6 +573,7 @@ class ReplicationSim {
     this.writes.set(`${node.id}/${node.incarnation}/${result.seq}`, write);
     this.writesById.push(write);
     this.stats.writesProposed++;
+    if (this.options.streamBeforeDurable === true) core.streamPending(this.nowMs);
     this.drainPrimary(node);
     return id;
   }
@@ -684,7 +706,7 @@ export function formatReplicationFailure(result: Extract<ReplicationSimResult, {
   return [
     `REPLICATION SIMULATION FAILED seed=${result.seed} rf=${options.replicationFactor} mode=${options.mode ?? 'mixed'}`,
     `violation: ${result.violation}`,
-    `replay: node dist/test/replication-sim/cli.js --seed ${result.seed} --rf ${options.replicationFactor} --mode ${options.mode ?? 'mixed'}${options.faultyNodesMax === undefined ? '' : ` --faulty ${options.faultyNodesMax}`}${replayFlags}`,
+    `replay: node dist/test/replication-sim/cli.js --seed ${result.seed} --rf ${options.replicationFactor} --mode ${options.mode ?? 'mixed'}${options.faultyNodesMax === undefined ? '' : ` --faulty ${options.faultyNodesMax}`}${options.streamBeforeDurable === true ? ' --stream-early' : ''}${replayFlags}`,
     'last events:',
     ...result.trace.map((t) => `  ${t}`),
   ].join('\n');
