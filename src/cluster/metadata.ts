@@ -64,7 +64,12 @@ export type MetadataCommand =
    * The controller promotes an in-sync replica of a shard whose primary is dead, under a raised
    * epoch; `epoch` is the epoch the decision was made against (compare-and-set).
    */
-  | { type: 'promote_primary'; collection: string; shard: number; epoch: number; newPrimary: string };
+  | { type: 'promote_primary'; collection: string; shard: number; epoch: number; newPrimary: string }
+  /**
+   * A primary that restarts takes a new epoch before it writes again: entries it streamed before
+   * they were durable, then lost in the crash, may sit on followers under the old epoch.
+   */
+  | { type: 'new_primary_epoch'; collection: string; shard: number; epoch: number; node: string };
 
 /** The outcome of applying a command (the same on every node). */
 export type ApplyResult = { ok: true } | { ok: false; code: ErrorCode; message: string };
@@ -142,6 +147,8 @@ export class MetadataStateMachine {
         return this.changeInSync(command.collection, command.shard, command.request);
       case 'promote_primary':
         return this.promote(command.collection, command.shard, command.epoch, command.newPrimary);
+      case 'new_primary_epoch':
+        return this.newPrimaryEpoch(command.collection, command.shard, command.epoch, command.node);
       case 'create_payload_index':
       case 'delete_payload_index': {
         const meta = this.state.collections[command.collection];
@@ -183,6 +190,18 @@ export class MetadataStateMachine {
     }
     placement.inSync = [...new Set([newPrimary, ...placement.inSync.filter((n) => n !== placement.primary)])].sort();
     placement.primary = newPrimary;
+    placement.epoch += 1;
+    placement.version += 1;
+    this.emit({ type: 'shard_view_changed', collection, shard, placement });
+    return OK;
+  }
+
+  private newPrimaryEpoch(collection: string, shard: number, epoch: number, node: string): ApplyResult {
+    const placement = this.placement(collection, shard);
+    if (!('replicas' in placement)) return placement;
+    if (placement.epoch !== epoch || placement.primary !== node) {
+      return { ok: false, code: 'invalid_request', message: `stale_epoch: ${node} asked for a new epoch after ${epoch}; shard is at ${placement.epoch} with primary ${placement.primary}` };
+    }
     placement.epoch += 1;
     placement.version += 1;
     this.emit({ type: 'shard_view_changed', collection, shard, placement });

@@ -72,6 +72,10 @@ const SEND_INFLIGHT_MAX = 256;
 const FOLLOWER_QUEUE_MAX = 64;
 /** Deadline of a ReplicaCall (reports, status). */
 const CALL_DEADLINE_MS = 2_000;
+/** Pause between retries of a failed local write on a replicated primary. */
+const STALL_RETRY_MS = 1_000;
+/** Pause between requests for a new epoch by a restarted primary. */
+const NEW_EPOCH_RETRY_MS = 1_000;
 /** How often compaction is considered, in ticks. */
 const COMPACT_EVERY_TICKS = 20;
 
@@ -89,6 +93,13 @@ class Replica {
   queued = 0;
   closed = false;
   view: ShardView;
+  /** The epoch after which this restarted primary asked for a new one (null when not waiting). */
+  newEpochAfter: number | null = null;
+  newEpochAskedMs = 0;
+  /** A local commit failed after its entries may have been streamed: retried until it lands. */
+  stalled = false;
+  stalledMs = 0;
+  retrying = false;
 
   constructor(
     readonly collection: string,
@@ -255,17 +266,32 @@ export class ReplicaManager implements ReplicationService {
     if (r.closed) return;
     r.view = view;
     const now = performance.now();
+    if (r.newEpochAfter !== null && view.epoch > r.newEpochAfter) r.newEpochAfter = null;
     if (view.primary === this.cluster.id) {
       if (r.primary !== null && r.primary.active && r.primary.currentView.epoch === view.epoch) {
         r.primary.updateView(view, now);
         this.flushPrimary(r);
         return;
       }
+      const replicated = view.replicas.length > 1;
+      if (replicated && r.local.primaryEpoch === view.epoch) {
+        // This replica already acted as primary in this epoch (before a restart) and streamed
+        // entries before they were durable: some may sit on followers though lost here. Writing
+        // new entries at those seqs in the same epoch would break log matching: take a new epoch.
+        r.primary = null;
+        r.local.setWriteGate(refusingGate(r, `the primary of ${r.key} restarted and is taking a new epoch; retry`));
+        r.newEpochAfter = view.epoch;
+        this.askNewEpoch(r, now);
+        return;
+      }
       await r.local.setKnownEpoch(view.epoch);
+      if (replicated) await r.local.setPrimaryEpoch(view.epoch);
       const log = r.follower?.log ?? (await this.rebuildLog(r.local));
       r.follower = null;
       if (log.lastEpoch > view.epoch) throw new Error(`${r.key}: local log is at epoch ${log.lastEpoch}, newer than the view's ${view.epoch}`);
-      r.primary = new PrimaryReplica<ShardOp>(this.cluster.id, log, view, this.settings.limits, opBytes, now);
+      // Replicated primaries stream while they persist (docs/replication.md, "The runtime").
+      r.primary = new PrimaryReplica<ShardOp>(this.cluster.id, log, view, this.settings.limits, opBytes, now, {}, { streamBeforeDurable: replicated });
+      r.stalled = false;
       this.renewLease(r);
       r.local.setWriteGate(this.primaryGate(r));
       this.logger.info({ shard: r.key, epoch: view.epoch, lastSeq: log.lastSeq, fresh }, 'acting as shard primary');
@@ -278,7 +304,7 @@ export class ReplicaManager implements ReplicationService {
       r.primary = null;
       this.logger.info({ shard: r.key, epoch: view.epoch, primary: view.primary }, 'no longer shard primary; following');
     }
-    r.local.setWriteGate(followerGate(r, view));
+    r.local.setWriteGate(refusingGate(r, `this node is not the primary of ${r.key} (${view.primary ?? 'none'} is, epoch ${view.epoch}); retry`));
     if (r.follower === null) r.follower = new FollowerReplica<ShardOp>(this.cluster.id, view.shard, await this.rebuildLog(r.local), r.local.knownEpoch);
     const out = r.follower.observeEpoch(view.epoch);
     if (out.persist !== null) await r.local.setKnownEpoch(out.persist.knownEpoch);
@@ -305,6 +331,7 @@ export class ReplicaManager implements ReplicationService {
       propose: (op: ShardOp, seq: number, options: WriteOptions): Promise<void> => {
         const core = r.primary;
         if (core === null || r.closed) throw new HektorError('not_primary', `${this.cluster.id} is not the primary of ${r.key}; retry`);
+        if (r.stalled) throw new HektorError('storage_error', `the primary of ${r.key} cannot write locally (is its disk full?) and is retrying an earlier write; nothing was written`);
         this.renewLease(r);
         const result = core.propose(op, this.writeMode(r, options), performance.now());
         if (!result.ok) throw new HektorError(refusalCode(result.code), `${r.key}: ${result.message}`);
@@ -312,25 +339,34 @@ export class ReplicaManager implements ReplicationService {
           this.logger.error({ shard: r.key, core: result.seq, store: seq }, 'replication core and shard store disagree on seq');
           throw new HektorError('internal', `${r.key}: replication log at ${result.seq - 1}, store at ${seq - 1}`);
         }
-        const acked = new Promise<void>((resolve, reject) => r.waiters.set(seq, { resolve, reject }));
+        return new Promise<void>((resolve, reject) => r.waiters.set(seq, { resolve, reject }));
+      },
+      staged: (): void => {
+        r.primary?.streamPending(performance.now());
         this.flushPrimary(r);
-        return acked;
       },
       persisted: (seq: number): void => {
         r.primary?.persisted(seq, performance.now());
         this.flushPrimary(r);
       },
-      commitFailed: (): void => {
-        // The core logged entries the store did not write: rebuild it from the store. Writes
-        // still waiting fail with an unknown outcome (they are durable here, maybe not elsewhere).
-        this.failWaiters(r, 'write_timeout', `${r.key}: a later write failed to commit on the primary; this write's replication outcome is unknown`);
-        // The shard's writer is inside this commit: read the store's log directly (nothing else writes).
+      commitFailed: (error: unknown): unknown => {
+        if (r.view.replicas.length > 1) {
+          // The entries may already be on followers: their seqs must never carry anything else.
+          // Keep them in the core's log and retry the local write until it lands (tick).
+          r.stalled = true;
+          r.stalledMs = performance.now();
+          this.logger.error({ err: error, shard: r.key }, 'primary failed to write locally; retrying, new writes are refused meanwhile');
+          return new HektorError('write_timeout', `the primary of ${r.key} could not write this locally (${errorMessage(error)}); it may already be on followers and is being retried, so its outcome is unknown`);
+        }
+        // A single replica streamed nothing: drop the failed entries from the core's log. The
+        // shard's writer is inside this commit, so the store's log can be read directly.
         if (r.primary !== null) {
           const entries: LogEntry[] = [...r.local.entriesFrom(r.local.firstLogSeq)];
           const log = new ReplicaLog<ShardOp>(r.local.firstLogSeq - 1, r.local.baseEpoch, entries);
           r.primary = new PrimaryReplica<ShardOp>(this.cluster.id, log, r.view, this.settings.limits, opBytes, performance.now());
         }
         this.renewLease(r);
+        return error;
       },
     };
   }
@@ -393,9 +429,47 @@ export class ReplicaManager implements ReplicationService {
         this.renewLease(r);
         r.primary.tick(now);
         this.flushPrimary(r);
+        if (r.stalled && !r.retrying && now - r.stalledMs >= STALL_RETRY_MS) this.retryStalled(r);
       }
+      if (r.newEpochAfter !== null && r.view.epoch === r.newEpochAfter && now - r.newEpochAskedMs >= NEW_EPOCH_RETRY_MS) this.askNewEpoch(r, now);
       if (compact) this.compact(r);
     }
+  }
+
+  /** Writes the entries a failed local commit left only in the core's log, then resumes. */
+  private retryStalled(r: Replica): void {
+    const core = r.primary;
+    if (core === null) return;
+    r.retrying = true;
+    const entries: LogEntry[] = [];
+    for (let seq = r.local.lastSeq + 1; seq <= core.log.lastSeq; seq++) {
+      const entry = core.log.entry(seq);
+      if (entry !== undefined) entries.push({ seq: entry.seq, epoch: entry.epoch, op: entry.op });
+    }
+    r.local.applyReplicated(entries).then(
+      () => {
+        r.stalled = false;
+        this.logger.info({ shard: r.key, entries: entries.length }, 'primary wrote the retried entries; accepting writes again');
+        if (r.primary === core) {
+          core.persisted(r.local.lastSeq, performance.now());
+          this.flushPrimary(r);
+        }
+      },
+      (e: unknown) => this.logger.warn({ err: e, shard: r.key }, 'primary still cannot write locally'),
+    ).finally(() => {
+      r.retrying = false;
+      r.stalledMs = performance.now();
+    });
+  }
+
+  private askNewEpoch(r: Replica, now: number): void {
+    const after = r.newEpochAfter;
+    if (after === null) return;
+    r.newEpochAskedMs = now;
+    this.logger.info({ shard: r.key, epoch: after }, 'restarted primary asks for a new epoch');
+    this.cluster.propose({ type: 'new_primary_epoch', collection: r.collection, shard: r.shard, epoch: after, node: this.cluster.id }).catch((e: unknown) => {
+      this.logger.warn({ err: e, shard: r.key }, 'new epoch not committed yet');
+    });
   }
 
   /**
@@ -775,15 +849,16 @@ export class ReplicaManager implements ReplicationService {
   }
 }
 
-/** The gate of a follower replica: it takes no client writes. */
-function followerGate(r: Replica, view: ShardView): WriteGate {
+/** The gate of a replica that takes no client writes (a follower, or a primary not ready yet). */
+function refusingGate(r: Replica, message: string): WriteGate {
   return {
-    epoch: view.epoch,
+    epoch: r.view.epoch,
     propose: () => {
-      throw new HektorError('not_primary', `this node is not the primary of ${r.key} (${view.primary ?? 'none'} is, epoch ${view.epoch}); retry`);
+      throw new HektorError('not_primary', message);
     },
+    staged: () => undefined,
     persisted: () => undefined,
-    commitFailed: () => undefined,
+    commitFailed: (error: unknown) => error,
   };
 }
 

@@ -106,10 +106,15 @@ export interface WriteGate {
    * returned promise settles when the write's consistency mode is met or has failed.
    */
   propose(op: ShardOp, seq: number, options: WriteOptions): Promise<void>;
+  /** The group's operations are all proposed; the store is about to commit them. */
+  staged(): void;
   /** Every entry through `seq` is durable in the store. */
   persisted(seq: number): void;
-  /** A commit failed: entries after the store's last seq were not written. */
-  commitFailed(): void;
+  /**
+   * A commit failed: entries after the store's last seq were not written. Returns the error the
+   * group's writes fail with (the gate knows whether they may survive elsewhere).
+   */
+  commitFailed(error: unknown): unknown;
 }
 
 type PendingWrite =
@@ -224,6 +229,16 @@ export class LocalShard {
   setKnownEpoch(epoch: number): Promise<void> {
     if (epoch <= this.store.knownEpoch) return Promise.resolve();
     return this.exclusive(() => this.store.setKnownEpoch(epoch));
+  }
+
+  /** The last epoch in which this replica acted as primary (undefined when never). */
+  get primaryEpoch(): number | undefined {
+    return this.store.meta.primaryEpoch;
+  }
+
+  /** Durably records that this replica acts as primary in `epoch`. */
+  setPrimaryEpoch(epoch: number): Promise<void> {
+    return this.exclusive(() => this.store.setPrimaryEpoch(epoch));
   }
 
   /** Epoch of the log's base (the entry before firstLogSeq). */
@@ -469,12 +484,13 @@ export class LocalShard {
       }
     }
     if (entries.length === 0) return;
+    gate?.staged();
     try {
       await this.store.commit(entries, stage.changes());
     } catch (e: unknown) {
       stage.releaseSlots();
-      gate?.commitFailed();
-      for (const a of accepted) a.pending.reject(e);
+      const failure = gate === null ? e : gate.commitFailed(e);
+      for (const a of accepted) a.pending.reject(failure);
       return;
     }
     const changes = stage.changes();

@@ -135,6 +135,8 @@ export interface ShardMeta {
   knownEpoch?: number;
   /** Epoch of the entry at firstLogSeq - 1 (the log's base), 0 when nothing was compacted. */
   baseEpoch?: number;
+  /** The last epoch in which this replica acted as primary (streaming entries before they were durable). */
+  primaryEpoch?: number;
 }
 
 /** A log entry removed by divergence repair after a failover: kept until the operator decides. */
@@ -277,6 +279,11 @@ export class ShardStore {
     await this.writeMeta({ ...this.metaValue, knownEpoch: epoch });
   }
 
+  /** Durably records that this replica acts as primary in `epoch`. */
+  async setPrimaryEpoch(epoch: number): Promise<void> {
+    await this.writeMeta({ ...this.metaValue, primaryEpoch: epoch });
+  }
+
   /**
    * Replaces the whole replica by an empty one based at (seq, epoch): every point and log entry
    * goes, in one durable transaction; the truncated-entries list and the known epoch stay. Used
@@ -285,6 +292,7 @@ export class ShardStore {
   async reset(baseSeq: number, baseEpoch: number, options: { keepPoints?: boolean } = {}): Promise<void> {
     const nextMeta: ShardMeta = {
       lastSeq: baseSeq, lastEpoch: baseEpoch, firstLogSeq: baseSeq + 1, baseEpoch, knownEpoch: Math.max(this.knownEpoch, baseEpoch),
+      ...(this.metaValue.primaryEpoch === undefined ? {} : { primaryEpoch: this.metaValue.primaryEpoch }),
     };
     await this.transact(() => {
       if (options.keepPoints !== true) this.points.clearSync();

@@ -256,6 +256,7 @@ export class MetadataHarness {
         },
       };
     }
+    if (rng.chance(0.3)) return { type: 'new_primary_epoch', collection, shard: placement.shard, epoch, node: rng.chance(0.8) ? placement.primary : follower };
     return { type: 'promote_primary', collection, shard: placement.shard, epoch, newPrimary: follower };
   }
 
@@ -317,6 +318,7 @@ function describe(command: MetadataCommand | undefined): string {
     case 'delete_payload_index': return `delete_payload_index ${command.collection}.${command.field}`;
     case 'in_sync_change': return `${command.request.type} ${command.collection}/${command.shard} ${command.request.follower} (epoch ${command.request.epoch})`;
     case 'promote_primary': return `promote_primary ${command.collection}/${command.shard} ${command.newPrimary} (epoch ${command.epoch})`;
+    case 'new_primary_epoch': return `new_primary_epoch ${command.collection}/${command.shard} ${command.node} (after epoch ${command.epoch})`;
   }
 }
 
