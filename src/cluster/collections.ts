@@ -57,6 +57,7 @@ export class ClusterCollections {
         for (const local of this.catalog.list()) {
           if (state.collections[local.name] === undefined && (local.config.raft_index ?? 0) <= event.index) await this.catalog.delete(local.name);
         }
+        for (const meta of Object.values(state.collections)) await this.syncLocalShards(meta);
         return;
       }
       case 'payload_index_changed': {
@@ -64,9 +65,13 @@ export class ClusterCollections {
         if (meta !== undefined) await this.syncPayloadIndexes(meta);
         return;
       }
+      case 'shard_view_changed': {
+        // Re-replication moves replicas: open shards newly placed here, drop shards moved away.
+        const meta = this.cluster.metadata.current.collections[event.collection];
+        if (meta !== undefined) await this.syncLocalShards(meta);
+        return;
+      }
       case 'members_changed':
-      case 'shard_view_changed':
-        // Replication is not driven by the runtime yet; the shard views are kept in the metadata.
         return;
     }
   }
@@ -86,6 +91,25 @@ export class ClusterCollections {
     const localShards = meta.shards.filter((s) => s.replicas.includes(this.cluster.id)).map((s) => s.shard);
     if (localShards.length === 0) return;
     await this.catalog.create({ ...structuredClone(meta.config), local_shards: localShards });
+  }
+
+  /** Makes the shards held here match the placement (same incarnation only). */
+  private async syncLocalShards(meta: CollectionMeta): Promise<void> {
+    const wanted = meta.shards.filter((s) => s.replicas.includes(this.cluster.id)).map((s) => s.shard);
+    const local = this.catalog.has(meta.config.name) ? this.catalog.get(meta.config.name) : undefined;
+    if (local === undefined) {
+      if (wanted.length > 0) await this.ensureLocal(meta);
+      return;
+    }
+    if ((local.config.raft_index ?? 0) !== (meta.config.raft_index ?? 0)) return;
+    const held = [...local.shardIds].sort((a, b) => a - b);
+    if (held.length === wanted.length && held.every((id, i) => id === wanted[i])) return;
+    if (wanted.length === 0) {
+      await this.catalog.delete(meta.config.name);
+      return;
+    }
+    this.logger.info({ collection: meta.config.name, held, wanted }, 'shard placement changed: adjusting the shards held here');
+    await this.catalog.setLocalShards(meta.config.name, wanted);
   }
 
   private async syncPayloadIndexes(meta: CollectionMeta): Promise<void> {

@@ -69,7 +69,12 @@ export type MetadataCommand =
    * A primary that restarts takes a new epoch before it writes again: entries it streamed before
    * they were durable, then lost in the crash, may sit on followers under the old epoch.
    */
-  | { type: 'new_primary_epoch'; collection: string; shard: number; epoch: number; node: string };
+  | { type: 'new_primary_epoch'; collection: string; shard: number; epoch: number; node: string }
+  /**
+   * Re-replication: the controller replaces a follower whose node stayed dead by a new replica on
+   * a live node (it starts out of sync and catches up). `version` is compare-and-set.
+   */
+  | { type: 'replace_replica'; collection: string; shard: number; version: number; remove: string; add: string };
 
 /** The outcome of applying a command (the same on every node). */
 export type ApplyResult = { ok: true } | { ok: false; code: ErrorCode; message: string };
@@ -149,6 +154,8 @@ export class MetadataStateMachine {
         return this.promote(command.collection, command.shard, command.epoch, command.newPrimary);
       case 'new_primary_epoch':
         return this.newPrimaryEpoch(command.collection, command.shard, command.epoch, command.node);
+      case 'replace_replica':
+        return this.replaceReplica(command.collection, command.shard, command.version, command.remove, command.add);
       case 'create_payload_index':
       case 'delete_payload_index': {
         const meta = this.state.collections[command.collection];
@@ -203,6 +210,22 @@ export class MetadataStateMachine {
       return { ok: false, code: 'invalid_request', message: `stale_epoch: ${node} asked for a new epoch after ${epoch}; shard is at ${placement.epoch} with primary ${placement.primary}` };
     }
     placement.epoch += 1;
+    placement.version += 1;
+    this.emit({ type: 'shard_view_changed', collection, shard, placement });
+    return OK;
+  }
+
+  private replaceReplica(collection: string, shard: number, version: number, remove: string, add: string): ApplyResult {
+    const placement = this.placement(collection, shard);
+    if (!('replicas' in placement)) return placement;
+    const refuse = (message: string): ApplyResult => ({ ok: false, code: 'invalid_request', message });
+    if (placement.version !== version) return refuse(`stale_view: decided at version ${version}, shard is at ${placement.version}`);
+    if (!placement.replicas.includes(remove) || remove === placement.primary) return refuse(`${remove} is not a follower of ${collection}/${shard}`);
+    if (placement.replicas.includes(add)) return refuse(`${add} already holds a replica of ${collection}/${shard}`);
+    const member = this.state.members[add];
+    if (member === undefined || member.state === 'dead') return refuse(`${add} is not a live member`);
+    placement.replicas = placement.replicas.map((n) => (n === remove ? add : n));
+    placement.inSync = placement.inSync.filter((n) => n !== remove);
     placement.version += 1;
     this.emit({ type: 'shard_view_changed', collection, shard, placement });
     return OK;

@@ -54,6 +54,8 @@ export interface ReplicationSettings {
   logRetentionBytes: number;
   /** Points per snapshot stream page. */
   snapshotPagePoints: number;
+  /** How long a replica's node must stay dead before the controller re-creates the replica elsewhere (0: never). */
+  rereplicateAfterMs: number;
 }
 
 /** The defaults (docs/replication.md). */
@@ -62,6 +64,7 @@ export const DEFAULT_REPLICATION_SETTINGS: ReplicationSettings = {
   tickMs: 50,
   logRetentionBytes: 64 * 1024 * 1024,
   snapshotPagePoints: 512,
+  rereplicateAfterMs: 60_000,
 };
 
 /** Deadline of one Replicate batch; the protocol retransmits what is lost. */
@@ -151,6 +154,10 @@ export class ReplicaManager implements ReplicationService {
   private reconcileAgain = false;
   private stopped = false;
   private reapply: ((collection: string, op: ShardOp) => Promise<void>) | undefined;
+  /** Controller only: when each member was first seen dead (performance.now). */
+  private readonly deadSince = new Map<string, number>();
+  /** Replicas this node created by re-replication as controller. */
+  rereplications = 0;
 
   /** Creates the runtime and installs its RPC handlers and controller step on the cluster node. */
   constructor(cluster: ClusterNode, collections: ClusterCollections, logger: Logger, settings: ReplicationSettings = DEFAULT_REPLICATION_SETTINGS) {
@@ -809,7 +816,13 @@ export class ReplicaManager implements ReplicationService {
    */
   private async controllerStep(): Promise<void> {
     const state = this.cluster.metadata.current;
-    const work: Promise<void>[] = [];
+    const now = performance.now();
+    for (const m of Object.values(state.members)) {
+      if (m.state !== 'dead') this.deadSince.delete(m.id);
+      else if (!this.deadSince.has(m.id)) this.deadSince.set(m.id, now);
+    }
+    for (const id of this.deadSince.keys()) if (state.members[id] === undefined) this.deadSince.delete(id);
+    const work: Promise<void>[] = [this.rereplicate(now)];
     for (const meta of Object.values(state.collections)) {
       for (const p of meta.shards) {
         if (p.replicas.length < 2) continue;
@@ -819,6 +832,42 @@ export class ReplicaManager implements ReplicationService {
       }
     }
     await Promise.all(work);
+  }
+
+  /**
+   * Re-replication: a follower whose node has been dead for `rereplicateAfterMs` (as this
+   * controller observed it) is replaced by a new replica on the live node holding the fewest
+   * replicas. One change per shard per round; the new replica catches up and joins the in-sync
+   * set through its primary.
+   */
+  private async rereplicate(now: number): Promise<void> {
+    const after = this.settings.rereplicateAfterMs;
+    if (after <= 0) return;
+    const state = this.cluster.metadata.current;
+    const longDead = new Set([...this.deadSince].filter(([, since]) => now - since >= after).map(([id]) => id));
+    if (longDead.size === 0) return;
+    const load = new Map<string, number>();
+    for (const m of Object.values(state.members)) if (m.state === 'alive') load.set(m.id, 0);
+    for (const meta of Object.values(state.collections)) {
+      for (const p of meta.shards) for (const n of p.replicas) if (load.has(n)) load.set(n, (load.get(n) ?? 0) + 1);
+    }
+    for (const meta of Object.values(state.collections)) {
+      for (const p of meta.shards) {
+        const dead = p.replicas.find((n) => longDead.has(n) && n !== p.primary);
+        if (dead === undefined) continue;
+        const candidates = [...load].filter(([n]) => !p.replicas.includes(n)).sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+        const target = candidates[0]?.[0];
+        if (target === undefined) continue;
+        try {
+          await this.cluster.propose({ type: 'replace_replica', collection: meta.config.name, shard: p.shard, version: p.version, remove: dead, add: target });
+          load.set(target, (load.get(target) ?? 0) + 1);
+          this.rereplications++;
+          this.logger.warn({ shard: `${meta.config.name}/${p.shard}`, dead, target }, 're-replicating a shard away from a dead node');
+        } catch (e: unknown) {
+          this.logger.warn({ err: e, shard: `${meta.config.name}/${p.shard}` }, 're-replication did not commit');
+        }
+      }
+    }
   }
 
   private async failover(meta: CollectionMeta, p: ShardPlacement): Promise<void> {

@@ -51,10 +51,11 @@ program
   .option('--raft-snapshot-entries <n>', 'applied metadata entries between Raft snapshots (default 1000)', integer)
   .option('--replica-timeout-ms <ms>', 'lag or silence after which a shard primary drops a follower from the in-sync set (default 1000)', integer)
   .option('--replication-log-retention-bytes <n>', 'shard log bytes kept for followers to catch up without a snapshot (default 67108864)', integer)
+  .option('--rereplicate-after-ms <ms>', 'how long a node stays dead before its shard replicas are re-created on other nodes; 0 never (default 60000)', integer)
   .action(async (opts: {
     config?: string; dataDir?: string; host?: string; httpPort?: number; logLevel?: string; nodeId?: string; grpcPort?: number; grpcApiPort?: number;
     bootstrap?: boolean; peers?: string; join?: string; zone?: string; clusterId?: string; tlsCa?: string; tlsCert?: string; tlsKey?: string;
-    heartbeatIntervalMs?: number; failureTimeoutMs?: number; raftSnapshotEntries?: number; replicaTimeoutMs?: number; replicationLogRetentionBytes?: number;
+    heartbeatIntervalMs?: number; failureTimeoutMs?: number; raftSnapshotEntries?: number; replicaTimeoutMs?: number; replicationLogRetentionBytes?: number; rereplicateAfterMs?: number;
   }) => {
     let node: HektorNode;
     try {
@@ -68,6 +69,7 @@ program
           heartbeat_interval_ms: opts.heartbeatIntervalMs, failure_timeout_ms: opts.failureTimeoutMs,
           raft_snapshot_entries: opts.raftSnapshotEntries,
           replica_timeout_ms: opts.replicaTimeoutMs, replication_log_retention_bytes: opts.replicationLogRetentionBytes,
+          rereplicate_after_ms: opts.rereplicateAfterMs,
         },
       });
       node = await HektorNode.start(config);

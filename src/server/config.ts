@@ -48,6 +48,8 @@ export interface NodeConfig {
   replicaTimeoutMs: number;
   /** Bytes of shard log kept behind the commit point for followers to catch up without a snapshot. */
   replicationLogRetentionBytes: number;
+  /** How long a replica's node stays dead before the replica is re-created on another node (0: never). */
+  rereplicateAfterMs: number;
 }
 
 const schema = z.object({
@@ -72,6 +74,7 @@ const schema = z.object({
   raft_snapshot_entries: z.coerce.number().int().min(4).max(10_000_000),
   replica_timeout_ms: z.coerce.number().int().min(200).max(600_000),
   replication_log_retention_bytes: z.coerce.number().int().min(0).max(2 ** 40),
+  rereplicate_after_ms: z.coerce.number().int().min(0).max(7 * 24 * 3600 * 1000),
 });
 
 /** Default settings. */
@@ -97,6 +100,7 @@ export const DEFAULT_CONFIG = {
   raft_snapshot_entries: 1000,
   replica_timeout_ms: 1000,
   replication_log_retention_bytes: 64 * 1024 * 1024,
+  rereplicate_after_ms: 60_000,
 } as const;
 
 const ENV_KEYS = Object.keys(DEFAULT_CONFIG).map((k) => [k, `HEKTOR_${k.toUpperCase()}`] as const);
@@ -155,6 +159,7 @@ export function loadConfig(options: { file?: string | undefined; env?: NodeJS.Pr
     raftSnapshotEntries: c.raft_snapshot_entries,
     replicaTimeoutMs: c.replica_timeout_ms,
     replicationLogRetentionBytes: c.replication_log_retention_bytes,
+    rereplicateAfterMs: c.rereplicate_after_ms,
   };
 }
 

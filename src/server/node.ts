@@ -137,6 +137,7 @@ export class HektorNode {
           ...DEFAULT_REPLICATION_SETTINGS,
           limits: { ...DEFAULT_REPLICATION_SETTINGS.limits, followerTimeoutMs: config.replicaTimeoutMs },
           logRetentionBytes: config.replicationLogRetentionBytes,
+          rereplicateAfterMs: config.rereplicateAfterMs,
         });
         replicas.onReapply((name, op) => router.reapply(name, op));
         holder.replicas = replicas;

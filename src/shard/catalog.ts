@@ -77,26 +77,25 @@ export class Catalog {
   }
 
   private static openCollection(dir: string, config: CollectionConfig, gated: boolean): Collection {
-    const shards: LocalShard[] = [];
-    for (const i of localShardIds(config)) {
-      const shardDir = join(dir, 'shards', String(i));
-      mkdirSync(shardDir, { recursive: true });
-      shards.push(
-        LocalShard.open(
-          shardDir,
-          {
-            dim: config.vectors.size,
-            distance: config.vectors.distance,
-            hnswM: config.hnsw_config.m,
-            hnswEfConstruct: config.hnsw_config.ef_construct,
-            onDiskPayload: config.on_disk_payload,
-          },
-          config.payload_schema,
-        ),
-      );
-    }
-    if (gated) for (const shard of shards) shard.requireWriteGate();
+    const shards = localShardIds(config).map((i) => Catalog.openShard(join(dir, 'shards', String(i)), config, gated));
     return new Collection(config, shards);
+  }
+
+  private static openShard(shardDir: string, config: CollectionConfig, gated: boolean): LocalShard {
+    mkdirSync(shardDir, { recursive: true });
+    const shard = LocalShard.open(
+      shardDir,
+      {
+        dim: config.vectors.size,
+        distance: config.vectors.distance,
+        hnswM: config.hnsw_config.m,
+        hnswEfConstruct: config.hnsw_config.ef_construct,
+        onDiskPayload: config.on_disk_payload,
+      },
+      config.payload_schema,
+    );
+    if (gated) shard.requireWriteGate();
+    return shard;
   }
 
   private serialise<T>(task: () => Promise<T> | T): Promise<T> {
@@ -137,6 +136,41 @@ export class Catalog {
       fsyncPath(dir);
       fsyncPath(this.root);
       this.collections.set(config.name, collection);
+      return collection;
+    });
+  }
+
+  /**
+   * Changes which shards of a collection this node holds: shards no longer listed are closed and
+   * their data removed; new ones are created empty (a replica that will catch up from its
+   * primary). Shards kept are the same objects. The config is written durably first.
+   */
+  setLocalShards(name: string, shardIds: readonly number[]): Promise<Collection> {
+    return this.serialise(async () => {
+      const old = this.get(name);
+      const wanted = [...new Set(shardIds)].sort((a, b) => a - b);
+      const config: CollectionConfig = { ...old.config, local_shards: wanted };
+      const dir = join(this.root, name);
+      writeFileDurably(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+      const shards: LocalShard[] = [];
+      for (const id of wanted) {
+        const kept = old.shard(id);
+        if (kept !== undefined) {
+          shards.push(kept);
+          continue;
+        }
+        const shardDir = join(dir, 'shards', String(id));
+        rmSync(shardDir, { recursive: true, force: true });
+        shards.push(Catalog.openShard(shardDir, config, this.gated));
+      }
+      for (const id of old.shardIds) {
+        if (wanted.includes(id)) continue;
+        await old.shard(id)?.close();
+        rmSync(join(dir, 'shards', String(id)), { recursive: true, force: true });
+      }
+      fsyncPath(join(dir, 'shards'));
+      const collection = new Collection(config, shards);
+      this.collections.set(name, collection);
       return collection;
     });
   }

@@ -256,6 +256,9 @@ export class MetadataHarness {
         },
       };
     }
+    if (rng.chance(0.2)) {
+      return { type: 'replace_replica', collection, shard: placement.shard, version: rng.chance(0.85) ? placement.version : placement.version - 1, remove: follower, add: this.pick(this.memberPool) };
+    }
     if (rng.chance(0.3)) return { type: 'new_primary_epoch', collection, shard: placement.shard, epoch, node: rng.chance(0.8) ? placement.primary : follower };
     return { type: 'promote_primary', collection, shard: placement.shard, epoch, newPrimary: follower };
   }
@@ -318,6 +321,7 @@ function describe(command: MetadataCommand | undefined): string {
     case 'delete_payload_index': return `delete_payload_index ${command.collection}.${command.field}`;
     case 'in_sync_change': return `${command.request.type} ${command.collection}/${command.shard} ${command.request.follower} (epoch ${command.request.epoch})`;
     case 'promote_primary': return `promote_primary ${command.collection}/${command.shard} ${command.newPrimary} (epoch ${command.epoch})`;
+    case 'replace_replica': return `replace_replica ${command.collection}/${command.shard} ${command.remove}->${command.add} (version ${command.version})`;
     case 'new_primary_epoch': return `new_primary_epoch ${command.collection}/${command.shard} ${command.node} (after epoch ${command.epoch})`;
   }
 }
