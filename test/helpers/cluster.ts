@@ -165,6 +165,11 @@ export class NodeProcess {
     await this.exited;
   }
 
+  /** Sends `signal` (SIGSTOP, SIGCONT, ...) to the running process; a no-op once it has exited. */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child?.kill(signal);
+  }
+
   /** The last log lines, for assertion messages. */
   tail(lines = 30): string {
     return this.logs.slice(-lines).join('\n');
