@@ -567,8 +567,35 @@ export class ClusterNode {
 
   // ------------------------------------------------------------------ controller and health
 
+  private roundRunning = false;
+
   private async heartbeatRound(): Promise<void> {
-    if (this.closed) return;
+    // Rounds never overlap: a slow round (probes waiting out their deadline) would otherwise let
+    // the next one act on the same stale state (two controller decisions for one failure).
+    if (this.closed || this.roundRunning) return;
+    this.roundRunning = true;
+    try {
+      await this.heartbeatRoundOnce();
+    } finally {
+      this.roundRunning = false;
+    }
+  }
+
+  /**
+   * How long this node (as controller) has not heard from `nodeId`: since its last heartbeat, or
+   * since this node became leader when it has not heard from it at all. Zero for itself.
+   */
+  silentMs(nodeId: string): number {
+    if (nodeId === this.id) return 0;
+    return performance.now() - (this.lastSeenMs.get(nodeId) ?? this.leaderSinceMs);
+  }
+
+  /** The silence after which a node is dead. */
+  get failureTimeoutMs(): number {
+    return this.options.failureTimeoutMs;
+  }
+
+  private async heartbeatRoundOnce(): Promise<void> {
     void this.registerSelf();
     const members = Object.values(this.metadata.current.members).filter((m) => m.id !== this.id);
     const roundMs = performance.now();

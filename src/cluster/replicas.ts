@@ -38,6 +38,7 @@ import type { ReplicaCallRequest, ReplicaCallRequest__Output } from '../transpor
 import type { ReplicaCallReply__Output } from '../transport/generated/hektor/cluster/v1/ReplicaCallReply.js';
 import type { ShardSnapshotRequest, ShardSnapshotRequest__Output } from '../transport/generated/hektor/cluster/v1/ShardSnapshotRequest.js';
 import type { ShardSnapshotChunk__Output } from '../transport/generated/hektor/cluster/v1/ShardSnapshotChunk.js';
+import type { ClusterClient } from '../transport/generated/hektor/cluster/v1/Cluster.js';
 import type { ClusterNode, ReplicationService } from './cluster-node.js';
 import type { ClusterCollections } from './collections.js';
 import { toView, type CollectionMeta, type ShardPlacement } from './metadata.js';
@@ -60,17 +61,22 @@ export interface ReplicationSettings {
 
 /** The defaults (docs/replication.md). */
 export const DEFAULT_REPLICATION_SETTINGS: ReplicationSettings = {
-  limits: DEFAULT_REPLICATION_LIMITS,
+  // Delivery per (node, shard) is ordered and back-pressured (see send), so a message is lost only
+  // when its call fails; a slow follower (indexing a large batch) must not be sent copies of
+  // entries it is still applying. Retransmit after 3 s, not the core's 300 ms.
+  limits: { ...DEFAULT_REPLICATION_LIMITS, retransmitMs: 3000 },
   tickMs: 50,
   logRetentionBytes: 64 * 1024 * 1024,
   snapshotPagePoints: 512,
   rereplicateAfterMs: 60_000,
 };
 
+/** Encoded bytes per Replicate call and snapshot page (one message or point always goes). */
+const BATCH_BYTES_TARGET = 4 * 1024 * 1024;
 /** Deadline of one Replicate batch; the protocol retransmits what is lost. */
 const SEND_DEADLINE_MS = 5_000;
-/** Replicate batches in flight to one node; more are dropped (the protocol retransmits). */
-const SEND_INFLIGHT_MAX = 256;
+/** Encoded bytes queued for one (node, shard) pair behind the call in flight; more are dropped. */
+const OUTBOX_BYTES_MAX = 16 * 1024 * 1024;
 /** Messages queued behind a busy follower replica (a snapshot install); more are dropped. */
 const FOLLOWER_QUEUE_MAX = 64;
 /** Deadline of a ReplicaCall (reports, status). */
@@ -81,6 +87,13 @@ const STALL_RETRY_MS = 1_000;
 const NEW_EPOCH_RETRY_MS = 1_000;
 /** How often compaction is considered, in ticks. */
 const COMPACT_EVERY_TICKS = 20;
+
+/** Messages waiting for one (node, shard) pair behind its call in flight. */
+interface Outbox {
+  busy: boolean;
+  queue: Buffer[];
+  bytes: number;
+}
 
 interface Waiter {
   resolve: () => void;
@@ -147,7 +160,7 @@ export class ReplicaManager implements ReplicationService {
   private readonly logger: Logger;
   private readonly settings: ReplicationSettings;
   private readonly replicas = new Map<string, Replica>();
-  private readonly inflight = new Map<string, number>();
+  private readonly outboxes = new Map<string, Outbox>();
   private timer: NodeJS.Timeout | undefined;
   private ticks = 0;
   private reconciling = false;
@@ -509,31 +522,58 @@ export class ReplicaManager implements ReplicationService {
 
   // ------------------------------------------------------------------ transport
 
+  /**
+   * Queues messages for their nodes. Each (node, shard) pair has one outbox with at most one
+   * Replicate call in flight: messages arrive in the order they were sent (a heartbeat cannot
+   * overtake the entries before it and trigger a spurious rejection), and a slow link or follower
+   * gets back-pressure instead of ever more copies. A full outbox drops messages; the core
+   * retransmits from what the follower acknowledged.
+   */
   private send(r: Replica, messages: readonly ReplicationMessage<ShardOp>[]): void {
-    if (messages.length === 0) return;
-    const byNode = new Map<string, ReplicationMessage<ShardOp>[]>();
-    for (const m of messages) {
-      const list = byNode.get(m.to);
-      if (list === undefined) byNode.set(m.to, [m]);
-      else list.push(m);
-    }
-    for (const [to, list] of byNode) {
-      const inflight = this.inflight.get(to) ?? 0;
-      if (inflight >= SEND_INFLIGHT_MAX) continue;
-      let client;
-      try {
-        client = this.cluster.peerClient(to);
-      } catch {
-        continue;
+    for (const message of messages) {
+      const key = `${message.to}|${r.key}`;
+      let box = this.outboxes.get(key);
+      if (box === undefined) {
+        box = { busy: false, queue: [], bytes: 0 };
+        this.outboxes.set(key, box);
       }
-      this.inflight.set(to, inflight + 1);
-      const batch: ReplicationBatch = {
-        from: this.cluster.id, collection: r.collection, incarnation: r.incarnation, shard: r.shard, messages: list.map(encodeReplicationMessage),
-      };
-      unary<ReplicationBatch, ReplicationAck__Output>((req, md, o, cb) => client.Replicate(req, md, o, cb), batch, SEND_DEADLINE_MS)
-        .catch(() => undefined) // lost: the protocol retransmits
-        .finally(() => this.inflight.set(to, (this.inflight.get(to) ?? 1) - 1));
+      const encoded = encodeReplicationMessage(message);
+      if (box.queue.length > 0 && box.bytes + encoded.byteLength > OUTBOX_BYTES_MAX) continue;
+      box.queue.push(encoded);
+      box.bytes += encoded.byteLength;
+      this.pump(r, message.to, box);
     }
+  }
+
+  /** Sends the next batch of an outbox when no call of it is in flight. */
+  private pump(r: Replica, to: string, box: Outbox): void {
+    if (box.busy || box.queue.length === 0 || this.stopped) return;
+    let client: ClusterClient;
+    try {
+      client = this.cluster.peerClient(to);
+    } catch {
+      box.queue = [];
+      box.bytes = 0;
+      return;
+    }
+    const batchMessages: Buffer[] = [];
+    let bytes = 0;
+    while (box.queue.length > 0) {
+      const next = box.queue[0];
+      if (next === undefined || (batchMessages.length > 0 && bytes + next.byteLength > BATCH_BYTES_TARGET)) break;
+      box.queue.shift();
+      batchMessages.push(next);
+      bytes += next.byteLength;
+    }
+    box.bytes -= bytes;
+    box.busy = true;
+    const batch: ReplicationBatch = { from: this.cluster.id, collection: r.collection, incarnation: r.incarnation, shard: r.shard, messages: batchMessages };
+    unary<ReplicationBatch, ReplicationAck__Output>((req, md, o, cb) => client.Replicate(req, md, o, cb), batch, SEND_DEADLINE_MS)
+      .catch((e: unknown) => this.logger.debug({ err: e, to, shard: r.key }, 'replication batch lost'))
+      .finally(() => {
+        box.busy = false;
+        this.pump(r, to, box);
+      });
   }
 
   /** Handles a batch of replication messages from a peer. */
@@ -628,7 +668,7 @@ export class ReplicaManager implements ReplicationService {
     }
     let after: PointId | undefined;
     for (;;) {
-      const page = r.local.snapshotPage(after, this.settings.snapshotPagePoints);
+      const page = r.local.snapshotPage(after, this.settings.snapshotPagePoints, BATCH_BYTES_TARGET);
       if (page.points.length === 0) return;
       await write(encodeSnapshotPage(page.points));
       after = page.last;
@@ -828,6 +868,9 @@ export class ReplicaManager implements ReplicationService {
         if (p.replicas.length < 2) continue;
         const primaryState = state.members[p.primary]?.state;
         if (primaryState !== 'dead' && primaryState !== undefined) continue;
+        // The metadata's health can lag (or be left over from an earlier leader): fail over only
+        // a node this controller itself has not heard from for the failure timeout.
+        if (this.cluster.silentMs(p.primary) < this.cluster.failureTimeoutMs) continue;
         work.push(this.failover(meta, p));
       }
     }
@@ -888,10 +931,12 @@ export class ReplicaManager implements ReplicationService {
       if (action.type === 'unavailable') this.logger.warn({ shard: `${name}/${p.shard}`, reason: action.reason }, 'shard has no promotable replica');
       return;
     }
+    const dead = p.primary;
+    const epoch = p.epoch; // p is the live placement: applying the promotion changes it
     try {
-      await this.cluster.propose({ type: 'promote_primary', collection: name, shard: p.shard, epoch: p.epoch, newPrimary: action.newPrimary });
+      await this.cluster.propose({ type: 'promote_primary', collection: name, shard: p.shard, epoch, newPrimary: action.newPrimary });
       this.failovers++;
-      this.logger.warn({ shard: `${name}/${p.shard}`, dead: p.primary, newPrimary: action.newPrimary, epoch: p.epoch + 1 }, 'promoted a new shard primary');
+      this.logger.warn({ shard: `${name}/${p.shard}`, dead, newPrimary: action.newPrimary, epoch: epoch + 1 }, 'promoted a new shard primary');
     } catch (e: unknown) {
       this.logger.warn({ err: e, shard: `${name}/${p.shard}` }, 'promotion did not commit');
     }

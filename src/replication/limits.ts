@@ -19,6 +19,8 @@ export interface ReplicationLimits {
   readonly maxInflightEntries: number;
   /** Most op bytes in flight to one follower (at least one entry is always sendable). */
   readonly maxInflightBytes: number;
+  /** Most op bytes in one append message (at least one entry is always sent). */
+  readonly maxAppendBytes: number;
   /** Most writes pending acknowledgement at the primary; proposals past it are refused as overloaded. */
   readonly maxPendingWrites: number;
   /** Most (seq, time) samples kept to measure lag in milliseconds. */
@@ -36,6 +38,7 @@ export const DEFAULT_REPLICATION_LIMITS: ReplicationLimits = {
   maxEntriesPerAppend: 64,
   maxInflightEntries: 1024,
   maxInflightBytes: 8 * 1024 * 1024,
+  maxAppendBytes: 1024 * 1024,
   maxPendingWrites: 4096,
   maxLagSamples: 4096,
   minInSyncForSync: 2,

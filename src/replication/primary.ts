@@ -319,7 +319,7 @@ export class PrimaryReplica<Op> {
       return false;
     }
     const entries = heartbeat || progress.nextSeq > this.streamLimit() ? [] : this.log.slice(
-      progress.nextSeq, this.streamLimit(), this.limits.maxEntriesPerAppend, this.limits.maxInflightBytes, this.sizeBytes,
+      progress.nextSeq, this.streamLimit(), this.limits.maxEntriesPerAppend, this.limits.maxAppendBytes, this.sizeBytes,
     );
     if (entries.length === 0 && !heartbeat && !progress.probing) return false;
     this.out.messages.push({

@@ -406,16 +406,21 @@ export class LocalShard {
     });
   }
 
-  /** A page of the stored points in id order after `after`, for a snapshot stream. */
-  snapshotPage(after: PointId | undefined, limit: number): { points: SnapshotPoint[]; last: PointId | undefined } {
+  /**
+   * A page of the stored points in id order after `after`, for a snapshot stream: at most
+   * `limit` points and, past the first, about `bytesMax` bytes of vectors and payloads.
+   */
+  snapshotPage(after: PointId | undefined, limit: number, bytesMax: number): { points: SnapshotPoint[]; last: PointId | undefined } {
     const points: SnapshotPoint[] = [];
     let last: PointId | undefined;
+    let bytes = 0;
     for (const id of this.store.idsFrom(after)) {
       if (after !== undefined && comparePointIds(id, after) === 0) continue;
-      if (points.length >= limit) break;
+      if (points.length >= limit || (points.length > 0 && bytes >= bytesMax)) break;
       const p = this.store.getPoint(id);
       if (p === undefined) continue;
       points.push({ id, version: p.version, vector: p.vector, payload: p.payload });
+      bytes += p.vector.byteLength + (p.payload === null ? 0 : JSON.stringify(p.payload).length);
       last = id;
     }
     return { points, last };

@@ -17,8 +17,12 @@ import { channelCredentials, type TlsMaterial } from './tls.js';
 
 /** Bounds of node-to-node gRPC. */
 export const GRPC_LIMITS = {
-  /** Largest message either way (Raft batches and, later, log shipping). */
-  messageBytesMax: 16 * 1024 * 1024,
+  /**
+   * Largest message either way. A single shard log entry, or a point request forwarded to
+   * another node, can be as large as a REST body (64 MiB of JSON); replication batches and
+   * snapshot pages are cut far below this.
+   */
+  messageBytesMax: 128 * 1024 * 1024,
   /** Keepalive ping interval and how long to wait for its answer. */
   keepaliveTimeMs: 5_000,
   keepaliveTimeoutMs: 3_000,

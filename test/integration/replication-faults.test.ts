@@ -8,8 +8,8 @@
  *   acknowledged, and after SIGCONT it returns to the in-sync set with the same contents;
  * - a primary cut off from both other nodes (fault proxies) acknowledges no write, the majority
  *   promotes a new primary, and after healing the old one follows it and converges;
- * - a follower whose shard directory is wiped catches up: by log replay (always), and by a
- *   streamed snapshot of a compacted primary (slow, opt-in with HEKTOR_TEST_SNAPSHOT_CATCHUP=1).
+ * - a follower whose shard directory is wiped catches up: by log replay, and by a streamed
+ *   snapshot of a primary whose log was compacted (a cluster with a small log retention).
  *
  * One 3-node cluster is shared by every test but the partition test, which starts its own with
  * fault proxies between the nodes. Every test leaves all nodes of the shared cluster running.
@@ -29,6 +29,7 @@ const WRITE_TIMEOUT_MS = 5000;
 
 let cluster: TestCluster | undefined;
 let partitioned: TestCluster | undefined;
+let compacting: TestCluster | undefined;
 
 before(async () => {
   cluster = await TestCluster.start({ ids: ['f1', 'f2', 'f3'], extraArgs: () => FAST });
@@ -36,6 +37,7 @@ before(async () => {
 after(async () => {
   await cluster?.close();
   await partitioned?.close();
+  await compacting?.close();
 });
 
 function shared(): TestCluster {
@@ -479,24 +481,20 @@ test('a follower whose shard directory was wiped catches up (primary log replay)
 });
 
 /*
- * The snapshot path needs a primary whose log was compacted: more than 64 MiB (the fixed retention
- * budget) of operations. Off by default: it takes about a minute, and at the time of writing it
- * fails: after a few back-to-back multi-megabyte writes the followers stop receiving entries at
- * all (they stay at 0 points while the primary keeps re-sending), so the first wait times out.
- * Run it with HEKTOR_TEST_SNAPSHOT_CATCHUP=1.
+ * The snapshot path needs a primary whose log was compacted past what the wiped replica lacks: a
+ * cluster of its own keeps only 64 KiB of log (replication_log_retention_bytes), so 4000 points
+ * of dim 64 (about 1.3 MB of operations) are far beyond it. The settle time lets the primary's
+ * once-a-second compaction run.
  */
-test('a follower whose shard directory was wiped catches up by a streamed snapshot (compacted primary log)', {
-  timeout: 180_000,
-  skip: process.env.HEKTOR_TEST_SNAPSHOT_CATCHUP === '1' ? false : 'slow; set HEKTOR_TEST_SNAPSHOT_CATCHUP=1',
-}, async (t: TestContext) => {
-  const c = shared();
+test('a follower whose shard directory was wiped catches up by a streamed snapshot (compacted primary log)', { timeout: 120_000 }, async (t: TestContext) => {
+  compacting = await TestCluster.start({ ids: ['s1', 's2', 's3'], extraArgs: () => [...FAST, '--replication-log-retention-bytes', '65536'] });
+  const c = compacting;
   await withTails(c, async () => {
-    // 5000 points of dim 4096: ~16.4 KB of op bytes each, ~82 MB in all. (Not wider: a snapshot
-    // page is 512 points, and 512 points of 8192 dimensions exceed the 16 MiB gRPC message limit.)
-    // The settle time lets the primary's once-a-second compaction run.
-    const installed = await wipeAndCatchUp(t, c, { name: 'wiped-snapshot', dim: 4096, points: 5000, batch: 100, hnsw: { m: 4, ef_construct: 8 } }, 2500, 90_000);
+    const installed = await wipeAndCatchUp(t, c, { name: 'wiped-snapshot', dim: 64, points: 4000, batch: 100 }, 2500, 60_000);
     assert.ok(installed !== undefined, 'the wiped replica caught up by snapshot (the primary log outgrew its retention budget)');
   });
+  await c.close();
+  compacting = undefined;
 });
 
 // ------------------------------------------------------------------ a partitioned primary
