@@ -19,7 +19,8 @@ import type { CollectionsHandlers } from '../transport/generated/hektor/api/v1/C
 import type { PointsHandlers } from '../transport/generated/hektor/api/v1/Points.js';
 import type { PointId as WirePointId, PointId__Output } from '../transport/generated/hektor/api/v1/PointId.js';
 import type { Point } from '../transport/generated/hektor/api/v1/Point.js';
-import { toFilter, toPayload, toVector } from './convert.js';
+import { toFilter, toPayload, toReplicationConfig, toVector } from './convert.js';
+import { REPLICATION_FACTOR_MAX, WRITE_TIMEOUT_MS_MAX } from './schemas.js';
 
 const STATUS_FOR_HTTP: Record<number, grpc.status> = {
   400: grpc.status.INVALID_ARGUMENT,
@@ -103,14 +104,32 @@ export function publicGrpcHandlers(collections: () => ClusterCollections, router
         }
         const shards = r.shard_number === 0 ? 1 : r.shard_number;
         if (shards > LIMITS.shardNumberMax) throw new HektorError('invalid_request', `shard_number must be at most ${LIMITS.shardNumberMax}`);
+        const mode = r.write_consistency_mode;
+        if (mode !== '' && mode !== 'async' && mode !== 'sync' && mode !== 'semi_sync') {
+          throw new HektorError('invalid_request', `write_consistency_mode must be async, sync or semi_sync, got "${mode}"`);
+        }
+        const read = r.read_consistency;
+        if (read !== '' && read !== 'eventual' && read !== 'primary') throw new HektorError('invalid_request', `read_consistency must be eventual or primary, got "${read}"`);
+        const replicationFactor = r.replication_factor === 0 ? 1 : r.replication_factor;
+        if (replicationFactor > REPLICATION_FACTOR_MAX) throw new HektorError('invalid_request', `replication_factor must be at most ${REPLICATION_FACTOR_MAX}`);
+        const replication = toReplicationConfig({
+          replication_factor: replicationFactor,
+          ...(mode === '' ? {} : {
+            write_consistency: {
+              mode,
+              ...(r.write_consistency_min_acks === 0 ? {} : { min_acks: r.write_consistency_min_acks }),
+              ...(r.write_consistency_timeout_ms === 0 ? {} : { timeout_ms: Math.min(r.write_consistency_timeout_ms, WRITE_TIMEOUT_MS_MAX) }),
+            },
+          }),
+          ...(read === '' ? {} : { read_consistency: read }),
+        });
         const config: CollectionConfig = {
           name: r.name,
           vectors: { size: r.size, distance: r.distance as CollectionConfig['vectors']['distance'] },
           hnsw_config: { m, ef_construct: efConstruct },
           on_disk_payload: r.on_disk_payload,
           shard_number: shards,
-          replication_factor: 1,
-          write_consistency_factor: 1,
+          ...replication,
           payload_schema: {},
           created_at_ms: Date.now(),
         };
