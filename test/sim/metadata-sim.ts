@@ -154,6 +154,11 @@ export class MetadataHarness {
         this.collectionsCreated++;
         this.liveAtCreation.set(`${command.config.name}@${entry.index}`, liveBefore ?? new Set());
       }
+      if (command.type === 'replace_replica' && result === 'ok') {
+        // Re-replication places a replica on a node that is live now: it joins the eligible set.
+        const key = `${command.collection}@${sm.current.collections[command.collection]?.config.raft_index ?? '?'}`;
+        this.liveAtCreation.set(key, new Set([...(this.liveAtCreation.get(key) ?? []), command.add]));
+      }
     }
     checkStructure(sm.current, this.liveAtCreation, `after ${describe(command)} at index ${entry.index} on ${nodeId}`);
   }
@@ -347,7 +352,7 @@ export function checkStructure(state: Readonly<MetadataState>, liveAtCreation: R
       if (shard.shard !== i) fail(`collection ${name} has shard id ${shard.shard} at position ${i}`);
       if (shard.replicas.length !== config.replication_factor) fail(`${label} has ${shard.replicas.length} replicas, replication_factor ${config.replication_factor}`);
       if (new Set(shard.replicas).size !== shard.replicas.length) fail(`${label} repeats a replica: ${shard.replicas.join(',')}`);
-      for (const r of shard.replicas) if (live?.has(r) !== true) fail(`${label} replica ${r} was not a live member when ${name} was created`);
+      for (const r of shard.replicas) if (live?.has(r) !== true) fail(`${label} replica ${r} was not a live member when it was placed (creation of ${name} or re-replication)`);
       if (!shard.replicas.includes(shard.primary)) fail(`${label} primary ${shard.primary} is not a replica`);
       for (const r of shard.inSync) if (!shard.replicas.includes(r)) fail(`${label} in-sync ${r} is not a replica`);
       if (!shard.inSync.includes(shard.primary)) fail(`${label} primary ${shard.primary} is not in sync`);
