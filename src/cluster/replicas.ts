@@ -116,6 +116,9 @@ class Replica {
   stalled = false;
   stalledMs = 0;
   retrying = false;
+  /** A new primary still has to log its epoch-start no-op. */
+  epochMarkPending = false;
+  marking = false;
 
   constructor(
     readonly collection: string,
@@ -315,6 +318,10 @@ export class ReplicaManager implements ReplicationService {
       this.renewLease(r);
       r.local.setWriteGate(this.primaryGate(r));
       this.logger.info({ shard: r.key, epoch: view.epoch, lastSeq: log.lastSeq, fresh }, 'acting as shard primary');
+      if (replicated) {
+        r.epochMarkPending = true;
+        this.markEpoch(r);
+      }
       return;
     }
     if (r.primary !== null) {
@@ -450,6 +457,7 @@ export class ReplicaManager implements ReplicationService {
         r.primary.tick(now);
         this.flushPrimary(r);
         if (r.stalled && !r.retrying && now - r.stalledMs >= STALL_RETRY_MS) this.retryStalled(r);
+        if (r.epochMarkPending) this.markEpoch(r);
       }
       if (r.newEpochAfter !== null && r.view.epoch === r.newEpochAfter && now - r.newEpochAskedMs >= NEW_EPOCH_RETRY_MS) this.askNewEpoch(r, now);
       if (compact) this.compact(r);
@@ -479,6 +487,25 @@ export class ReplicaManager implements ReplicationService {
     ).finally(() => {
       r.retrying = false;
       r.stalledMs = performance.now();
+    });
+  }
+
+  /**
+   * Logs the no-op that starts a new primary's epoch (async: it only has to reach the log), so
+   * followers holding entries this primary lacks truncate them at once. Retried on tick until it
+   * lands (the lease may not be granted yet).
+   */
+  private markEpoch(r: Replica): void {
+    if (r.marking || !r.epochMarkPending || r.primary === null) return;
+    r.marking = true;
+    const core = r.primary;
+    r.local.write({ type: 'noop' }, { consistency: 'async' }).then(
+      () => {
+        if (r.primary === core) r.epochMarkPending = false;
+      },
+      () => undefined,
+    ).finally(() => {
+      r.marking = false;
     });
   }
 
@@ -970,7 +997,7 @@ function refusalCode(code: string): ErrorCode {
 /** Approximate bytes of an operation, for the pipelining bounds and log retention. */
 function opBytes(op: ShardOp): number {
   if (op.type === 'upsert') return op.points.reduce((n, p) => n + p.vector.byteLength + 64, 64);
-  return 64 + op.ids.length * 16;
+  return op.type === 'noop' ? 64 : 64 + op.ids.length * 16;
 }
 
 /** An operation as JSON (vectors as number arrays), for operators. */

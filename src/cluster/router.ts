@@ -296,6 +296,8 @@ export class PointRouter {
       case 'clear_payload':
         await this.editPayload(name, { ids: op.ids }, { type: 'clear_payload' });
         return;
+      case 'noop':
+        return;
     }
   }
 

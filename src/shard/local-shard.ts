@@ -51,7 +51,9 @@ export type ShardWrite =
   | { type: 'set_payload'; target: PointSelector; payload: Payload; key?: string }
   | { type: 'overwrite_payload'; target: PointSelector; payload: Payload }
   | { type: 'delete_payload'; target: PointSelector; keys: string[] }
-  | { type: 'clear_payload'; target: PointSelector };
+  | { type: 'clear_payload'; target: PointSelector }
+  /** Logs an entry that changes nothing (a new primary marks the start of its epoch). */
+  | { type: 'noop' };
 
 /** Result of an acknowledged write. */
 export interface WriteResult {
@@ -823,6 +825,8 @@ class Stage {
         this.editPayloads(ids, () => null);
         return ids.length === 0 ? null : { type: 'clear_payload', ids };
       }
+      case 'noop':
+        return { type: 'noop' };
       default:
         return unreachable(write);
     }
@@ -855,6 +859,8 @@ class Stage {
       case 'clear_payload':
         this.editPayloads(this.existing(op.ids), () => null);
         return;
+      case 'noop':
+        return;
       default:
         unreachable(op);
     }
@@ -866,7 +872,7 @@ class Stage {
 
   /** Sets the version of every point the op touched to its seq. */
   stamp(op: ShardOp, seq: number): void {
-    const ids = op.type === 'upsert' ? op.points.map((p) => p.id) : op.ids;
+    const ids = op.type === 'upsert' ? op.points.map((p) => p.id) : op.type === 'noop' ? [] : op.ids;
     for (const id of ids) {
       const change = this.overlay.get(pointIdKey(id));
       if (change?.point) change.point.version = seq;

@@ -21,7 +21,13 @@ export type ShardOp =
   | { type: 'set_payload'; ids: PointId[]; payload: Payload; key?: string }
   | { type: 'overwrite_payload'; ids: PointId[]; payload: Payload }
   | { type: 'delete_payload'; ids: PointId[]; keys: string[] }
-  | { type: 'clear_payload'; ids: PointId[] };
+  | { type: 'clear_payload'; ids: PointId[] }
+  /**
+   * Changes nothing. A replicated shard's new primary logs one at the start of its epoch, so a
+   * follower holding entries the new primary lacks meets a conflicting entry at once and
+   * truncates them (Raft's leader no-op).
+   */
+  | { type: 'noop' };
 
 /** A log entry: the operation with its sequence number and the primary epoch that wrote it. */
 export interface LogEntry {
