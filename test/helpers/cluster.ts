@@ -165,6 +165,11 @@ export class NodeProcess {
     await this.exited;
   }
 
+  /** The process id while running (benchmarks read its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
   /** Sends `signal` (SIGSTOP, SIGCONT, ...) to the running process; a no-op once it has exited. */
   signal(signal: NodeJS.Signals): void {
     if (this.running) this.child?.kill(signal);

@@ -73,6 +73,15 @@ test('an RF3 sync collection keeps every acknowledged write on every replica', a
     const s = await shards(a!, 'rep');
     return s[0]!.replicas.every((r) => r.lag_ops === 0) ? true : undefined;
   });
+  // The primary's node exports the same figures.
+  const primary = cluster.node(info[0]!.primary);
+  const metrics = await (await fetch(`${primary.url}/metrics`)).text();
+  for (const follower of info[0]!.replicas.map((r) => r.peer_id).filter((id) => id !== primary.id)) {
+    assert.match(metrics, new RegExp(`hektor_replica_lag_ops\\{[^}]*collection="rep"[^}]*follower="${follower}"[^}]*\\} 0`), metrics.slice(0, 2000));
+    assert.match(metrics, new RegExp(`hektor_replica_lag_seconds\\{[^}]*follower="${follower}"`));
+  }
+  assert.match(metrics, /hektor_shard_in_sync_replicas\{[^}]*collection="rep"[^}]*\} 3/);
+  assert.match(metrics, /hektor_failovers_total \d+/);
 });
 
 test('kill -9 of the primary under sync load: a new primary is promoted and no acknowledged write is lost', async () => {
