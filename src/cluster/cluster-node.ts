@@ -108,6 +108,9 @@ interface PendingRead {
   resolve: () => void;
 }
 
+/** Pause before persisting a Ready again after the disk refused it. */
+const PERSIST_RETRY_MS = 500;
+
 /** Bounds of the metadata plane. */
 export const CLUSTER_LIMITS = {
   /** How long a proposal or linearizable read may wait for a leader and a commit. */
@@ -149,6 +152,8 @@ export class ClusterNode {
   private appliedIndex: number;
   private appliedSinceSnapshot = 0;
   private readyScheduled = false;
+  /** A Ready whose persist failed (full disk): it is persisted again before anything else. */
+  private pendingReady: ReturnType<RaftNode['ready']> | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private healthTimer: NodeJS.Timeout | undefined;
   private lastLeader: string | null = null;
@@ -249,9 +254,19 @@ export class ClusterNode {
 
   private processReady(): void {
     if (this.closed) return;
-    while (this.raft.hasReady()) {
-      const rd = this.raft.ready();
-      this.storage.persist(rd.hardState, rd.entries, rd.snapshot);
+    while (this.pendingReady !== undefined || this.raft.hasReady()) {
+      const rd = this.pendingReady ?? this.raft.ready();
+      try {
+        this.storage.persist(rd.hardState, rd.entries, rd.snapshot);
+      } catch (e: unknown) {
+        // A full or failing disk: nothing may be sent or applied before this Ready is durable.
+        // Keep it and retry; the node stays up and serves what does not need new metadata.
+        this.pendingReady = rd;
+        this.logger.error({ err: e }, 'cannot persist Raft state; retrying');
+        setTimeout(() => this.scheduleReady(), PERSIST_RETRY_MS).unref();
+        return;
+      }
+      this.pendingReady = undefined;
       if (rd.snapshot !== null) {
         this.metadata.restore(rd.snapshot.data, rd.snapshot.metadata.index);
         this.appliedIndex = rd.snapshot.metadata.index;

@@ -18,7 +18,9 @@ const BIN = new URL('../../../bin/hektor.js', import.meta.url).pathname;
 let cluster: TestCluster;
 
 before(async () => {
-  cluster = await TestCluster.start({ ids: ['t1', 't2', 't3'], proxies: true, extraArgs: () => ['--heartbeat-interval-ms', '100', '--failure-timeout-ms', '1000'] });
+  // A 4 s failure timeout gives the primary a 2 s lease: room, on a loaded machine, for the
+  // writes acknowledged after its links are cut.
+  cluster = await TestCluster.start({ ids: ['t1', 't2', 't3'], proxies: true, extraArgs: () => ['--heartbeat-interval-ms', '100', '--failure-timeout-ms', '4000'] });
 });
 after(async () => {
   await cluster.close();
@@ -87,14 +89,17 @@ test('an async write lost in a failover is kept as a truncated entry, then re-ap
   for (const other of cluster.running()) if (other !== primary) mesh.cut(primary.id, other.id, 'blackhole');
   const lost: number[] = [];
   for (const id of [100, 101]) {
-    const r = await http(primary.url, 'PUT', `/collections/${name}/points?wait=true`, { points: [{ id, vector: [id, 0] }] });
-    if (r.status === 200) lost.push(id);
+    const r = await fetch(`${primary.url}/collections/${name}/points?wait=true`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ points: [{ id, vector: [id, 0] }] }),
+      signal: AbortSignal.timeout(1000),
+    }).catch(() => undefined);
+    if (r?.status === 200) lost.push(id);
   }
   assert.ok(lost.length > 0, 'the cut-off primary acknowledged async writes within its lease');
   await primary.kill9();
   mesh.healAll();
   const survivor = cluster.running()[0]!;
-  const promoted = await waitFor('a new primary', 20_000, async () => {
+  const promoted = await waitFor('a new primary', 30_000, async () => {
     const s = await shard(survivor, name);
     return s.primary !== primary.id ? s : undefined;
   });
@@ -106,7 +111,10 @@ test('an async write lost in a failover is kept as a truncated entry, then re-ap
   await waitFor('the old primary back in sync', 30_000, async () => ((await shard(survivor, name)).in_sync.length === 3 ? true : undefined));
   const kept = await truncated(survivor, name);
   const keptIds = kept.flatMap((t) => t.op.points?.map((p) => p.id) ?? []);
-  assert.deepEqual([...keptIds].sort(), [...lost].sort(), `truncated entries ${JSON.stringify(kept)}`);
+  // Every acknowledged write the new primary lacks is kept; anything else kept is one of the
+  // writes sent while cut off (logged, but its answer came too late for the client).
+  for (const id of lost) assert.ok(keptIds.includes(id), `acknowledged write ${id} is not among the truncated entries ${JSON.stringify(kept)}`);
+  for (const id of keptIds) assert.ok([100, 101].includes(id), `unexpected truncated point ${id}`);
   assert.ok(kept.every((t) => t.peer_id === primary.id && t.shard === 0));
   assert.ok(promoted.epoch >= 2);
 
