@@ -152,7 +152,7 @@ export function publicGrpcHandlers(collections: () => ClusterCollections, router
     points: {
       Upsert: (call, callback) => answer(callback, async () => {
         const name = call.request.collection;
-        const config = collections().meta(name).config;
+        const config = (await collections().metaFresh(name)).config;
         if (call.request.points.length > LIMITS.upsertBatchPointsMax) throw new HektorError('invalid_request', `at most ${LIMITS.upsertBatchPointsMax} points per request`);
         const points = call.request.points.map((p, i) => ({
           id: idFromWire(p.id),
@@ -163,13 +163,13 @@ export function publicGrpcHandlers(collections: () => ClusterCollections, router
         return { operation_id: result.seq, status: 'completed' };
       }),
       Get: (call, callback) => answer(callback, async () => {
-        collections().meta(call.request.collection);
+        await collections().metaFresh(call.request.collection);
         const ids = call.request.ids.map(idFromWire);
         const records = await router().retrieve(call.request.collection, ids, call.request.with_payload, call.request.with_vector);
         return { points: records.map(pointToWire) };
       }),
       Delete: (call, callback) => answer(callback, async () => {
-        collections().meta(call.request.collection);
+        await collections().metaFresh(call.request.collection);
         const filter = filterFromJson(call.request.filter_json);
         if (call.request.ids.length > 0 && filter !== undefined) throw new HektorError('invalid_request', 'give either ids or filter_json, not both');
         const target = call.request.ids.length > 0 ? { ids: call.request.ids.map(idFromWire) } : filter !== undefined ? { filter } : undefined;
@@ -179,7 +179,7 @@ export function publicGrpcHandlers(collections: () => ClusterCollections, router
       }),
       Search: (call, callback) => answer(callback, async () => {
         const r = call.request;
-        const config = collections().meta(r.collection).config;
+        const config = (await collections().metaFresh(r.collection)).config;
         const filter = filterFromJson(r.filter_json);
         const hits = await router().search(r.collection, {
           vector: toVector(r.vector, config, 'vector'),
@@ -196,7 +196,7 @@ export function publicGrpcHandlers(collections: () => ClusterCollections, router
       }),
       Scroll: (call, callback) => answer(callback, async () => {
         const r = call.request;
-        collections().meta(r.collection);
+        await collections().metaFresh(r.collection);
         const filter = filterFromJson(r.filter_json);
         const offset = r.offset === null || r.offset.kind === undefined ? undefined : idFromWire(r.offset);
         const page = await router().scroll(r.collection, {
@@ -209,7 +209,7 @@ export function publicGrpcHandlers(collections: () => ClusterCollections, router
         return { points: page.points.map(pointToWire), next_page_offset: page.nextOffset === null ? null : idToWire(page.nextOffset) };
       }),
       Count: (call, callback) => answer(callback, async () => {
-        collections().meta(call.request.collection);
+        await collections().metaFresh(call.request.collection);
         return { count: await router().count(call.request.collection, filterFromJson(call.request.filter_json)) };
       }),
     },

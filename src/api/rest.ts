@@ -245,20 +245,20 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   app.delete('/collections/:name', async (request) => ok(request, await deps.collections.delete(nameParam(request))));
 
   app.get('/collections/:name/cluster', async (request) => {
-    const meta = deps.collections.meta(nameParam(request));
+    const meta = await deps.collections.metaFresh(nameParam(request));
     const status = await deps.replicas.collectionStatus(meta.config.name);
     return ok(request, collectionClusterInfo(deps.cluster.id, meta, deps.collections.localIfAny(meta.config.name), status));
   });
 
   app.get('/collections/:name/truncated', async (request) => {
     const name = nameParam(request);
-    deps.collections.meta(name);
+    await deps.collections.metaFresh(name);
     return ok(request, { entries: (await deps.replicas.listTruncated(name)).map(truncatedJson) });
   });
   for (const action of ['reapply', 'drop'] as const) {
     app.post(`/collections/:name/truncated/${action}`, async (request) => {
       const name = nameParam(request);
-      const meta = deps.collections.meta(name);
+      const meta = await deps.collections.metaFresh(name);
       const body = parse(S.resolveTruncatedBody, request.body);
       if (body.shard >= meta.config.shard_number) {
         throw new HektorError('invalid_request', `shard ${body.shard} does not exist: collection "${name}" has shards 0..${meta.config.shard_number - 1}`);
@@ -292,7 +292,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
 
   app.put('/collections/:name/points', async (request) => {
     const name = nameParam(request);
-    const config = deps.collections.meta(name).config;
+    const config = (await deps.collections.metaFresh(name)).config;
     const body = parse(S.upsertBody, request.body);
     const points = 'points' in body ? body.points.map((p, i) => toPoint(config, p.id, p.vector, p.payload, `points[${i}]`)) : toBatch(config, body.batch);
     waitParam(request);
@@ -301,7 +301,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
 
   app.post('/collections/:name/points/delete', async (request) => {
     const name = nameParam(request);
-    deps.collections.meta(name);
+    await deps.collections.metaFresh(name);
     const t = target(parse(S.selectorBody, request.body));
     waitParam(request);
     return acknowledge(request, deps.router.delete(name, t, writeOptions(request)));
@@ -309,7 +309,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
 
   const payloadEdit = (edit: (body: z.infer<typeof S.setPayloadBody>) => PayloadEdit) => async (request: FastifyRequest) => {
     const name = nameParam(request);
-    deps.collections.meta(name);
+    await deps.collections.metaFresh(name);
     const body = parse(S.setPayloadBody, request.body);
     waitParam(request);
     return acknowledge(request, deps.router.editPayload(name, target(body), edit(body), writeOptions(request)));
@@ -324,14 +324,14 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   app.put('/collections/:name/points/payload', payloadEdit((b) => ({ type: 'overwrite_payload', payload: toPayload(b.payload, 'payload') ?? {} })));
   app.post('/collections/:name/points/payload/delete', async (request) => {
     const name = nameParam(request);
-    deps.collections.meta(name);
+    await deps.collections.metaFresh(name);
     const body = parse(S.deletePayloadBody, request.body);
     waitParam(request);
     return acknowledge(request, deps.router.editPayload(name, target(body), { type: 'delete_payload', keys: body.keys }, writeOptions(request)));
   });
   app.post('/collections/:name/points/payload/clear', async (request) => {
     const name = nameParam(request);
-    deps.collections.meta(name);
+    await deps.collections.metaFresh(name);
     const body = parse(S.selectorBody, request.body);
     waitParam(request);
     return acknowledge(request, deps.router.editPayload(name, target(body), { type: 'clear_payload' }, writeOptions(request)));
@@ -340,14 +340,14 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   // ------------------------------------------------------------------ points: reads
   app.post('/collections/:name/points', async (request) => {
     const name = nameParam(request);
-    deps.collections.meta(name);
+    await deps.collections.metaFresh(name);
     const body = parse(S.retrieveBody, request.body);
     return ok(request, await deps.router.retrieve(name, toIds(body.ids), toSelector(body.with_payload, true), body.with_vector ?? false, readOptions(request)));
   });
 
   app.get('/collections/:name/points/:id', async (request) => {
     const name = nameParam(request);
-    deps.collections.meta(name);
+    await deps.collections.metaFresh(name);
     const rawId = (request.params as { id: string }).id;
     const id = parsePointId(/^\d+$/.test(rawId) ? Number(rawId) : rawId);
     const [record] = await deps.router.retrieve(name, [id], true, true, readOptions(request));
@@ -362,14 +362,14 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
 
   app.post('/collections/:name/points/search', async (request) => {
     const name = nameParam(request);
-    const config = deps.collections.meta(name).config;
+    const config = (await deps.collections.metaFresh(name)).config;
     const body = parse(S.searchBody, request.body);
     return ok(request, (await runSearch(name, config, body, '', readOptions(request))).map(scoredJson));
   });
 
   app.post('/collections/:name/points/search/batch', async (request) => {
     const name = nameParam(request);
-    const config = deps.collections.meta(name).config;
+    const config = (await deps.collections.metaFresh(name)).config;
     const body = parse(S.searchBatchBody, request.body);
     const read = readOptions(request);
     const results = await Promise.all(body.searches.map((s, i) => runSearch(name, config, s, `searches[${i}].`, read)));
@@ -395,13 +395,13 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
 
   app.post('/collections/:name/points/query', async (request) => {
     const name = nameParam(request);
-    const config = deps.collections.meta(name).config;
+    const config = (await deps.collections.metaFresh(name)).config;
     return ok(request, await runQuery(name, config, parse(S.queryBody, request.body), '', readOptions(request)));
   });
 
   app.post('/collections/:name/points/query/batch', async (request) => {
     const name = nameParam(request);
-    const config = deps.collections.meta(name).config;
+    const config = (await deps.collections.metaFresh(name)).config;
     const body = parse(S.queryBatchBody, request.body);
     const read = readOptions(request);
     return ok(request, await Promise.all(body.searches.map((s, i) => runQuery(name, config, s, `searches[${i}].`, read))));
@@ -409,7 +409,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
 
   app.post('/collections/:name/points/scroll', async (request) => {
     const name = nameParam(request);
-    deps.collections.meta(name);
+    await deps.collections.metaFresh(name);
     const body = parse(S.scrollBody, request.body) ?? {};
     const filter = toFilter(body.filter);
     const offset = body.offset === undefined || body.offset === null ? undefined : parsePointId(body.offset);
@@ -425,7 +425,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
 
   app.post('/collections/:name/points/count', async (request) => {
     const name = nameParam(request);
-    deps.collections.meta(name);
+    await deps.collections.metaFresh(name);
     const body = parse(S.countBody, request.body) ?? {};
     return ok(request, { count: await deps.router.count(name, toFilter(body.filter), readOptions(request)) });
   });

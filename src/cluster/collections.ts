@@ -151,6 +151,20 @@ export class ClusterCollections {
     return meta;
   }
 
+  /**
+   * The cluster's view of a collection, confirmed with the leader when this node does not know
+   * the name yet: a collection created an instant ago through another node may not be applied
+   * here, so a ReadIndex round (and the local effects of what it applied) comes before
+   * collection_not_found.
+   */
+  async metaFresh(name: string): Promise<CollectionMeta> {
+    if (!this.exists(name)) {
+      await this.cluster.linearize();
+      await this.settled();
+    }
+    return this.meta(name);
+  }
+
   /** This node's part of a collection, or undefined when it holds none (or the collection is unknown). */
   localIfAny(name: string): Collection | undefined {
     return this.exists(name) && this.catalog.has(name) ? this.catalog.get(name) : undefined;

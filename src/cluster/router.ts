@@ -88,12 +88,8 @@ export class PointRouter {
    * instant ago through another node: confirm with the leader (ReadIndex) and wait until this
    * node has applied everything committed before answering collection_not_found.
    */
-  private async metaOf(name: string): Promise<CollectionMeta> {
-    if (!this.collections.exists(name)) {
-      await this.cluster.linearize();
-      await this.collections.settled();
-    }
-    return this.collections.meta(name);
+  private metaOf(name: string): Promise<CollectionMeta> {
+    return this.collections.metaFresh(name);
   }
 
   /**
