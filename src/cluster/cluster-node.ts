@@ -108,6 +108,9 @@ interface PendingRead {
   resolve: () => void;
 }
 
+/** A server call whose peer certificate can be read. */
+type PeerCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>;
+
 /** Pause before persisting a Ready again after the disk refused it. */
 const PERSIST_RETRY_MS = 500;
 
@@ -756,13 +759,13 @@ export class ClusterNode {
 
   // ------------------------------------------------------------------ gRPC service
 
-  private peerIdentity(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): string | undefined {
+  private peerIdentity(call: PeerCall): string | undefined {
     if (this.options.tls === undefined) return undefined;
     return certificateNodeId(call.getAuthContext().sslPeerCertificate);
   }
 
   /** Without TLS every caller passes; with mTLS the certificate must name a member. */
-  private peerIsMember(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): boolean {
+  private peerIsMember(call: PeerCall): boolean {
     if (this.options.tls === undefined) return true;
     const identity = this.peerIdentity(call);
     return identity !== undefined && this.metadata.current.members[identity] !== undefined;
@@ -862,8 +865,9 @@ export class ClusterNode {
           callback({ code: grpc.status.PERMISSION_DENIED, details: 'peer_refused: the caller is not a cluster member' });
           return;
         }
-        this.replication?.replicate(call.request);
-        callback(null, {});
+        call.on('data', (batch: ReplicationBatch__Output) => this.replication?.replicate(batch));
+        call.on('end', () => callback(null, {}));
+        call.on('error', () => undefined); // the sender reconnects; the protocol retransmits
       },
       ReplicaCall: (call, callback) => {
         if (!this.peerIsMember(call)) {

@@ -33,7 +33,6 @@ import type { LocalShard, WriteGate, WriteOptions } from '../shard/local-shard.j
 import type { LogEntry, ShardOp } from '../storage/ops.js';
 import { unary } from '../transport/grpc.js';
 import type { ReplicationBatch, ReplicationBatch__Output } from '../transport/generated/hektor/cluster/v1/ReplicationBatch.js';
-import type { ReplicationAck__Output } from '../transport/generated/hektor/cluster/v1/ReplicationAck.js';
 import type { ReplicaCallRequest, ReplicaCallRequest__Output } from '../transport/generated/hektor/cluster/v1/ReplicaCallRequest.js';
 import type { ReplicaCallReply__Output } from '../transport/generated/hektor/cluster/v1/ReplicaCallReply.js';
 import type { ShardSnapshotRequest, ShardSnapshotRequest__Output } from '../transport/generated/hektor/cluster/v1/ShardSnapshotRequest.js';
@@ -73,10 +72,8 @@ export const DEFAULT_REPLICATION_SETTINGS: ReplicationSettings = {
 
 /** Encoded bytes per Replicate call and snapshot page (one message or point always goes). */
 const BATCH_BYTES_TARGET = 4 * 1024 * 1024;
-/** Deadline of one Replicate batch; the protocol retransmits what is lost. */
-const SEND_DEADLINE_MS = 5_000;
-/** Encoded bytes queued for one (node, shard) pair behind the call in flight; more are dropped. */
-const OUTBOX_BYTES_MAX = 16 * 1024 * 1024;
+/** Encoded bytes queued for one node behind its stream; more are dropped. */
+const OUTBOX_BYTES_MAX = 32 * 1024 * 1024;
 /** Messages queued behind a busy follower replica (a snapshot install); more are dropped. */
 const FOLLOWER_QUEUE_MAX = 64;
 /** Deadline of a ReplicaCall (reports, status). */
@@ -88,10 +85,15 @@ const NEW_EPOCH_RETRY_MS = 1_000;
 /** How often compaction is considered, in ticks. */
 const COMPACT_EVERY_TICKS = 20;
 
-/** Messages waiting for one (node, shard) pair behind its call in flight. */
+/** The client stream of replication batches to one node. */
+type ReplicationStream = ReturnType<ClusterClient['Replicate']>;
+
+/** Batches waiting for one node's stream. */
 interface Outbox {
-  busy: boolean;
-  queue: Buffer[];
+  stream: ReplicationStream | null;
+  /** The stream asked the writer to wait for 'drain'. */
+  blocked: boolean;
+  queue: { batch: ReplicationBatch; bytes: number }[];
   bytes: number;
 }
 
@@ -202,6 +204,8 @@ export class ReplicaManager implements ReplicationService {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    for (const out of this.outboxes.values()) out.stream?.end();
+    this.outboxes.clear();
     for (const r of this.replicas.values()) this.retire(r);
     await Promise.all([...this.replicas.values()].map((r) => r.chain));
     this.replicas.clear();
@@ -550,57 +554,100 @@ export class ReplicaManager implements ReplicationService {
   // ------------------------------------------------------------------ transport
 
   /**
-   * Queues messages for their nodes. Each (node, shard) pair has one outbox with at most one
-   * Replicate call in flight: messages arrive in the order they were sent (a heartbeat cannot
-   * overtake the entries before it and trigger a spurious rejection), and a slow link or follower
-   * gets back-pressure instead of ever more copies. A full outbox drops messages; the core
-   * retransmits from what the follower acknowledged.
+   * Queues messages for their nodes. Each destination node has one long-lived client stream
+   * (Cluster.Replicate): messages arrive in the order they were sent (a heartbeat cannot overtake
+   * the entries before it), cost no per-call setup, and a slow link or node back-pressures the
+   * stream instead of receiving ever more copies. A full queue drops messages, and a broken stream
+   * loses what it carried; the core retransmits from what the follower acknowledged.
    */
   private send(r: Replica, messages: readonly ReplicationMessage<ShardOp>[]): void {
+    const byNode = new Map<string, Buffer[]>();
     for (const message of messages) {
-      const key = `${message.to}|${r.key}`;
-      let box = this.outboxes.get(key);
-      if (box === undefined) {
-        box = { busy: false, queue: [], bytes: 0 };
-        this.outboxes.set(key, box);
-      }
+      const list = byNode.get(message.to);
       const encoded = encodeReplicationMessage(message);
-      if (box.queue.length > 0 && box.bytes + encoded.byteLength > OUTBOX_BYTES_MAX) continue;
-      box.queue.push(encoded);
-      box.bytes += encoded.byteLength;
-      this.pump(r, message.to, box);
+      if (list === undefined) byNode.set(message.to, [encoded]);
+      else list.push(encoded);
+    }
+    for (const [to, encoded] of byNode) {
+      const out = this.outbox(to);
+      // Cut into batches of about BATCH_BYTES_TARGET encoded bytes (one message always goes).
+      let batch: Buffer[] = [];
+      let bytes = 0;
+      const enqueue = (): void => {
+        if (out.queue.length > 0 && out.bytes + bytes > OUTBOX_BYTES_MAX) return; // dropped: retransmitted later
+        out.queue.push({ batch: { from: this.cluster.id, collection: r.collection, incarnation: r.incarnation, shard: r.shard, messages: batch }, bytes });
+        out.bytes += bytes;
+      };
+      for (const m of encoded) {
+        if (batch.length > 0 && bytes + m.byteLength > BATCH_BYTES_TARGET) {
+          enqueue();
+          batch = [];
+          bytes = 0;
+        }
+        batch.push(m);
+        bytes += m.byteLength;
+      }
+      if (batch.length > 0) enqueue();
+      this.pump(to, out);
     }
   }
 
-  /** Sends the next batch of an outbox when no call of it is in flight. */
-  private pump(r: Replica, to: string, box: Outbox): void {
-    if (box.busy || box.queue.length === 0 || this.stopped) return;
+  private outbox(to: string): Outbox {
+    let out = this.outboxes.get(to);
+    if (out === undefined) {
+      out = { stream: null, blocked: false, queue: [], bytes: 0 };
+      this.outboxes.set(to, out);
+    }
+    return out;
+  }
+
+  /** Writes queued batches into the node's stream while it accepts them. */
+  private pump(to: string, out: Outbox): void {
+    if (this.stopped) return;
+    while (!out.blocked && out.queue.length > 0) {
+      const stream = out.stream ?? this.openStream(to, out);
+      if (stream === null) {
+        out.queue = [];
+        out.bytes = 0;
+        return;
+      }
+      const next = out.queue.shift();
+      if (next === undefined) return;
+      out.bytes -= next.bytes;
+      if (!stream.write(next.batch)) {
+        out.blocked = true;
+        stream.once('drain', () => {
+          out.blocked = false;
+          this.pump(to, out);
+        });
+      }
+    }
+  }
+
+  private openStream(to: string, out: Outbox): ReplicationStream | null {
     let client: ClusterClient;
     try {
       client = this.cluster.peerClient(to);
     } catch {
-      box.queue = [];
-      box.bytes = 0;
-      return;
+      return null;
     }
-    const batchMessages: Buffer[] = [];
-    let bytes = 0;
-    while (box.queue.length > 0) {
-      const next = box.queue[0];
-      if (next === undefined || (batchMessages.length > 0 && bytes + next.byteLength > BATCH_BYTES_TARGET)) break;
-      box.queue.shift();
-      batchMessages.push(next);
-      bytes += next.byteLength;
-    }
-    box.bytes -= bytes;
-    box.busy = true;
-    const batch: ReplicationBatch = { from: this.cluster.id, collection: r.collection, incarnation: r.incarnation, shard: r.shard, messages: batchMessages };
-    unary<ReplicationBatch, ReplicationAck__Output>((req, md, o, cb) => client.Replicate(req, md, o, cb), batch, SEND_DEADLINE_MS)
-      .catch((e: unknown) => this.logger.debug({ err: e, to, shard: r.key }, 'replication batch lost'))
-      .finally(() => {
-        box.busy = false;
-        this.pump(r, to, box);
-      });
+    // The call ends (callback, 'status') when the peer goes away or restarts; the next send opens
+    // a new stream.
+    let stream: ReplicationStream | null = null;
+    const drop = (): void => {
+      if (stream === null || out.stream !== stream) return;
+      out.stream = null;
+      out.blocked = false;
+    };
+    stream = client.Replicate((error) => {
+      drop();
+      if (error !== null) this.logger.debug({ err: error, to }, 'replication stream closed');
+    });
+    stream.on('error', drop);
+    stream.on('status', drop);
+    stream.on('close', drop);
+    out.stream = stream;
+    return stream;
   }
 
   /** Handles a batch of replication messages from a peer. */

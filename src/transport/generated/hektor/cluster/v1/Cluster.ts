@@ -123,26 +123,28 @@ export interface ClusterClient extends grpc.Client {
    * The data plane of replicated shards (docs/replication.md). They share this service, and so
    * each peer's one channel and the server's mTLS checks, with the metadata plane.
    * 
-   * Delivers replication messages of one shard between its primary and a follower (appends,
-   * snapshot notices, acks, rejects). Like SendRaft, the reply only says the batch was taken:
-   * the protocol itself retransmits, pipelines within bounds and fences stale epochs.
+   * Carries replication messages (appends, snapshot notices, acks, rejects) from one node to
+   * another: one long-lived stream per pair of nodes and direction, so messages arrive in order
+   * and cost no per-call setup. The protocol itself retransmits what a broken stream loses,
+   * pipelines within bounds and fences stale epochs.
    */
-  Replicate(argument: _hektor_cluster_v1_ReplicationBatch, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
-  Replicate(argument: _hektor_cluster_v1_ReplicationBatch, metadata: grpc.Metadata, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
-  Replicate(argument: _hektor_cluster_v1_ReplicationBatch, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
-  Replicate(argument: _hektor_cluster_v1_ReplicationBatch, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
+  Replicate(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientWritableStream<_hektor_cluster_v1_ReplicationBatch>;
+  Replicate(metadata: grpc.Metadata, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientWritableStream<_hektor_cluster_v1_ReplicationBatch>;
+  Replicate(options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientWritableStream<_hektor_cluster_v1_ReplicationBatch>;
+  Replicate(callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientWritableStream<_hektor_cluster_v1_ReplicationBatch>;
   /**
    * The data plane of replicated shards (docs/replication.md). They share this service, and so
    * each peer's one channel and the server's mTLS checks, with the metadata plane.
    * 
-   * Delivers replication messages of one shard between its primary and a follower (appends,
-   * snapshot notices, acks, rejects). Like SendRaft, the reply only says the batch was taken:
-   * the protocol itself retransmits, pipelines within bounds and fences stale epochs.
+   * Carries replication messages (appends, snapshot notices, acks, rejects) from one node to
+   * another: one long-lived stream per pair of nodes and direction, so messages arrive in order
+   * and cost no per-call setup. The protocol itself retransmits what a broken stream loses,
+   * pipelines within bounds and fences stale epochs.
    */
-  replicate(argument: _hektor_cluster_v1_ReplicationBatch, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
-  replicate(argument: _hektor_cluster_v1_ReplicationBatch, metadata: grpc.Metadata, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
-  replicate(argument: _hektor_cluster_v1_ReplicationBatch, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
-  replicate(argument: _hektor_cluster_v1_ReplicationBatch, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientUnaryCall;
+  replicate(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientWritableStream<_hektor_cluster_v1_ReplicationBatch>;
+  replicate(metadata: grpc.Metadata, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientWritableStream<_hektor_cluster_v1_ReplicationBatch>;
+  replicate(options: grpc.CallOptions, callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientWritableStream<_hektor_cluster_v1_ReplicationBatch>;
+  replicate(callback: grpc.requestCallback<_hektor_cluster_v1_ReplicationAck__Output>): grpc.ClientWritableStream<_hektor_cluster_v1_ReplicationBatch>;
   
   /**
    * Delivers a batch of Raft messages from one node to another (fire-and-forget semantics: the
@@ -230,11 +232,12 @@ export interface ClusterHandlers extends grpc.UntypedServiceImplementation {
    * The data plane of replicated shards (docs/replication.md). They share this service, and so
    * each peer's one channel and the server's mTLS checks, with the metadata plane.
    * 
-   * Delivers replication messages of one shard between its primary and a follower (appends,
-   * snapshot notices, acks, rejects). Like SendRaft, the reply only says the batch was taken:
-   * the protocol itself retransmits, pipelines within bounds and fences stale epochs.
+   * Carries replication messages (appends, snapshot notices, acks, rejects) from one node to
+   * another: one long-lived stream per pair of nodes and direction, so messages arrive in order
+   * and cost no per-call setup. The protocol itself retransmits what a broken stream loses,
+   * pipelines within bounds and fences stale epochs.
    */
-  Replicate: grpc.handleUnaryCall<_hektor_cluster_v1_ReplicationBatch__Output, _hektor_cluster_v1_ReplicationAck>;
+  Replicate: grpc.handleClientStreamingCall<_hektor_cluster_v1_ReplicationBatch__Output, _hektor_cluster_v1_ReplicationAck>;
   
   /**
    * Delivers a batch of Raft messages from one node to another (fire-and-forget semantics: the
