@@ -20,7 +20,7 @@
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestCluster, waitFor, type NodeProcess } from '../test/helpers/cluster.js';
+import { TestCluster, shardReplication, waitFor, type NodeProcess } from '../test/helpers/cluster.js';
 import { http } from '../test/helpers/node.js';
 import { flagInt, flagString, parseFlags } from './args.js';
 import { emit, note, nowMs, processCpuMs, quantile, round, sleepMs } from './stats.js';
@@ -37,14 +37,6 @@ const ONLY = new Set((flagString(flags, 'only') ?? 'write,lag,failover,catchup')
 const FAILURE_TIMEOUT_MS = 1000;
 const NODE_ARGS = ['--heartbeat-interval-ms', '100', '--failure-timeout-ms', String(FAILURE_TIMEOUT_MS), '--log-level', 'info'];
 
-interface ShardInfo {
-  shard_id: number;
-  primary: string;
-  epoch: number;
-  in_sync: string[];
-  replicas: { peer_id: string; role: string; in_sync: boolean; lag_ops: number | null; lag_ms: number | null }[];
-}
-
 function summary(samples: readonly number[]): { n: number; p50: number; p99: number; max: number } {
   return { n: samples.length, p50: round(quantile(samples, 0.5), 3), p99: round(quantile(samples, 0.99), 3), max: round(Math.max(...samples), 3) };
 }
@@ -59,13 +51,7 @@ function vector(): number[] {
   return Array.from({ length: DIM }, random);
 }
 
-async function shardInfo(node: NodeProcess, name: string): Promise<ShardInfo> {
-  const { status, json } = await http(node.url, 'GET', `/collections/${name}/cluster`);
-  if (status !== 200) throw new Error(`cluster info ${status}: ${JSON.stringify(json)}`);
-  const shard = (json as { result: { shards: ShardInfo[] } }).result.shards[0];
-  if (shard === undefined) throw new Error('no shard 0');
-  return shard;
-}
+const shardInfo = shardReplication;
 
 async function create(node: NodeProcess, name: string, rf: number, mode: string | null): Promise<void> {
   const body: Record<string, unknown> = { vectors: { size: DIM, distance: 'Cosine' }, shard_number: 1, replication_factor: rf };

@@ -345,8 +345,7 @@ export class ReplicaManager implements ReplicationService {
   private async rebuildLog(local: LocalShard): Promise<ReplicaLog<ShardOp>> {
     let log: ReplicaLog<ShardOp> | undefined;
     await local.runExclusive(async () => {
-      const entries: LogEntry[] = [...local.entriesFrom(local.firstLogSeq)];
-      log = new ReplicaLog<ShardOp>(local.firstLogSeq - 1, local.baseEpoch, entries);
+      log = logOfStore(local);
     });
     if (log === undefined) throw new Error('log rebuild did not run');
     return log;
@@ -391,11 +390,7 @@ export class ReplicaManager implements ReplicationService {
         }
         // A single replica streamed nothing: drop the failed entries from the core's log. The
         // shard's writer is inside this commit, so the store's log can be read directly.
-        if (r.primary !== null) {
-          const entries: LogEntry[] = [...r.local.entriesFrom(r.local.firstLogSeq)];
-          const log = new ReplicaLog<ShardOp>(r.local.firstLogSeq - 1, r.local.baseEpoch, entries);
-          r.primary = new PrimaryReplica<ShardOp>(this.cluster.id, log, r.view, this.settings.limits, opBytes, performance.now());
-        }
+        if (r.primary !== null) r.primary = new PrimaryReplica<ShardOp>(this.cluster.id, logOfStore(r.local), r.view, this.settings.limits, opBytes, performance.now());
         this.renewLease(r);
         return error;
       },
@@ -1039,6 +1034,12 @@ function refusalCode(code: string): ErrorCode {
     default:
       return 'not_primary'; // not_primary, no_lease: another node is (or will be) primary; retry
   }
+}
+
+/** The in-memory log image of a replica's durable store (call with no write in flight). */
+function logOfStore(local: LocalShard): ReplicaLog<ShardOp> {
+  const entries: LogEntry[] = [...local.entriesFrom(local.firstLogSeq)];
+  return new ReplicaLog<ShardOp>(local.firstLogSeq - 1, local.baseEpoch, entries);
 }
 
 /** Approximate bytes of an operation, for the pipelining bounds and log retention. */

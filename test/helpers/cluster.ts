@@ -83,6 +83,28 @@ export function createCollection(url: string, name: string): Promise<{ status: n
   return http(url, 'PUT', `/collections/${name}`, { vectors: { size: 4, distance: 'Dot' }, shard_number: 1 });
 }
 
+/** One shard of `GET /collections/{name}/cluster` (the fields tests and benchmarks read). */
+export interface ShardReplication {
+  shard_id: number;
+  primary: string;
+  epoch: number;
+  version: number;
+  in_sync: string[];
+  last_seq: number | null;
+  truncated_entries: number;
+  complete: boolean;
+  replicas: { peer_id: string; role: string; state: string; in_sync: boolean; acked_seq: number | null; lag_ops: number | null; lag_ms: number | null }[];
+}
+
+/** Shard `shard` of a collection as `node` reports it (its committed shard map and the primary's lag figures). */
+export async function shardReplication(node: { url: string; id: string }, name: string, shard = 0): Promise<ShardReplication> {
+  const { status, json } = await http(node.url, 'GET', `/collections/${name}/cluster`);
+  if (status !== 200) throw new Error(`${node.id}: GET /collections/${name}/cluster answered ${status}: ${JSON.stringify(json)}`);
+  const found = (json as { result: { shards: ShardReplication[] } }).result.shards.find((s) => s.shard_id === shard);
+  if (found === undefined) throw new Error(`${node.id}: no shard ${shard} in ${name}`);
+  return found;
+}
+
 /** One `hektor serve` child process. */
 export class NodeProcess {
   readonly id: string;

@@ -7,7 +7,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestCluster, waitFor, type NodeProcess } from '../helpers/cluster.js';
+import { TestCluster, shardReplication, waitFor, type NodeProcess, type ShardReplication } from '../helpers/cluster.js';
 import { http } from '../helpers/node.js';
 
 const FAST = ['--heartbeat-interval-ms', '100', '--failure-timeout-ms', '1000'];
@@ -20,18 +20,8 @@ after(async () => {
   await cluster.close();
 });
 
-interface ShardInfo {
-  shard_id: number;
-  primary: string;
-  epoch: number;
-  in_sync: string[];
-  replicas: { peer_id: string; in_sync: boolean; lag_ops: number | null }[];
-}
-
-async function shards(node: NodeProcess, name: string): Promise<ShardInfo[]> {
-  const { status, json } = await http(node.url, 'GET', `/collections/${name}/cluster`);
-  if (status !== 200) throw new Error(`cluster info ${status}: ${JSON.stringify(json)}`);
-  return (json as { result: { shards: ShardInfo[] } }).result.shards;
+async function shards(node: NodeProcess, name: string): Promise<ShardReplication[]> {
+  return [await shardReplication(node, name)];
 }
 
 async function create(node: NodeProcess, name: string, mode: string): Promise<void> {

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestCluster, waitFor, type NodeProcess } from '../helpers/cluster.js';
+import { TestCluster, shardReplication, waitFor, type NodeProcess, type ShardReplication } from '../helpers/cluster.js';
 import { http } from '../helpers/node.js';
 
 let cluster: TestCluster;
@@ -24,16 +24,8 @@ after(async () => {
   await cluster.close();
 });
 
-interface ShardInfo {
-  primary: string;
-  in_sync: string[];
-  replicas: { peer_id: string }[];
-}
-
-async function shard(node: NodeProcess): Promise<ShardInfo> {
-  const { status, json } = await http(node.url, 'GET', '/collections/moved/cluster');
-  if (status !== 200) throw new Error(`cluster info ${status}: ${JSON.stringify(json)}`);
-  return (json as { result: { shards: ShardInfo[] } }).result.shards[0]!;
+function shard(node: NodeProcess): Promise<ShardReplication> {
+  return shardReplication(node, 'moved');
 }
 
 test('a follower whose node stays dead is re-created on another node and catches up', async () => {

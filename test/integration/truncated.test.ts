@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { TestCluster, waitFor, type NodeProcess } from '../helpers/cluster.js';
+import { TestCluster, shardReplication, waitFor, type NodeProcess } from '../helpers/cluster.js';
 import { http } from '../helpers/node.js';
 
 const run = promisify(execFile);
@@ -26,17 +26,7 @@ after(async () => {
   await cluster.close();
 });
 
-interface ShardInfo {
-  primary: string;
-  epoch: number;
-  in_sync: string[];
-}
-
-async function shard(node: NodeProcess, name: string): Promise<ShardInfo> {
-  const { status, json } = await http(node.url, 'GET', `/collections/${name}/cluster`);
-  if (status !== 200) throw new Error(`cluster info ${status}: ${JSON.stringify(json)}`);
-  return (json as { result: { shards: ShardInfo[] } }).result.shards[0]!;
-}
+const shard = shardReplication;
 
 interface Truncated {
   shard: number;
@@ -79,8 +69,7 @@ test('an async write lost in a failover is kept as a truncated entry, then re-ap
   // Async acknowledges before the followers have it: wait until they do, so only the writes
   // below can be lost.
   await waitFor('followers hold the base write', 10_000, async () => {
-    const { json } = await http(primary.url, 'GET', `/collections/${name}/cluster`);
-    const s = (json as { result: { shards: { last_seq: number | null; replicas: { acked_seq: number | null }[] }[] } }).result.shards[0]!;
+    const s = await shard(primary, name);
     return s.last_seq !== null && s.replicas.every((r) => r.acked_seq === s.last_seq) ? true : undefined;
   });
 
