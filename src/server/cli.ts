@@ -179,25 +179,6 @@ cluster
     }
   });
 
-cluster
-  .command('leave')
-  .description('remove a node from the cluster (it stops receiving metadata; stop its process afterwards)')
-  .requiredOption('--node-id <id>', 'the node to remove')
-  .option('--url <url>', 'REST URL of any member', 'http://127.0.0.1:6333')
-  .action(async (opts: { nodeId: string; url: string }) => {
-    try {
-      const response = await fetch(`${opts.url.replace(/\/+$/, '')}/cluster/peer/${encodeURIComponent(opts.nodeId)}`, { method: 'DELETE' });
-      const body = (await response.json()) as { status?: { error?: string; code?: string } | string };
-      if (!response.ok) {
-        const status = typeof body.status === 'object' ? body.status : undefined;
-        throw new HektorError('cluster_unavailable', `${status?.error ?? response.statusText} (${status?.code ?? response.status})`);
-      }
-      process.stdout.write(`${JSON.stringify({ removed: opts.nodeId })}\n`);
-    } catch (e: unknown) {
-      fail(e);
-    }
-  });
-
 /** Sends one JSON request to a node's REST API and returns `result`, or fails with the node's error. */
 async function rest(url: string, method: string, path: string, body?: unknown): Promise<unknown> {
   const response = await fetch(`${url.replace(/\/+$/, '')}${path}`, {
@@ -214,6 +195,20 @@ async function rest(url: string, method: string, path: string, body?: unknown): 
   }
   return reply.result;
 }
+
+cluster
+  .command('leave')
+  .description('remove a node from the cluster (it stops receiving metadata; stop its process afterwards)')
+  .requiredOption('--node-id <id>', 'the node to remove')
+  .option('--url <url>', 'REST URL of any member', 'http://127.0.0.1:6333')
+  .action(async (opts: { nodeId: string; url: string }) => {
+    try {
+      await rest(opts.url, 'DELETE', `/cluster/peer/${encodeURIComponent(opts.nodeId)}`);
+      process.stdout.write(`${JSON.stringify({ removed: opts.nodeId })}\n`);
+    } catch (e: unknown) {
+      fail(e);
+    }
+  });
 
 function idList(value: string): number[] {
   const ids = value.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
