@@ -260,6 +260,15 @@ describe('validation', () => {
     const bad = await http(url, 'POST', '/collections/v/points/search', undefined, '{"vector": [1,2,3], "limit": ');
     assert.equal(bad.status, 400);
     assert.equal((bad.json as { status: { code: string } }).status.code, 'invalid_json');
+    // Prototype-poisoning keys are refused whether spelled out or hidden behind \u escapes; a
+    // \u escape elsewhere (non-ASCII payload text) still parses.
+    for (const body of ['{"vector":[1,2,3],"limit":1,"__proto__":{"x":1}}', '{"vector":[1,2,3],"limit":1,"\\u005f_proto__":{"x":1}}', '{"vector":[1,2,3],"limit":1,"constructor":{"prototype":{"x":1}}}']) {
+      const poisoned = await http(url, 'POST', '/collections/v/points/search', undefined, body);
+      assert.equal(poisoned.status, 400, body);
+      assert.equal((poisoned.json as { status: { code: string } }).status.code, 'invalid_json', body);
+    }
+    const escaped = await http(url, 'POST', '/collections/v/points/search', undefined, '{"vector":[1,2,3],"limit":1,"filter":{"must":[{"key":"t","match":{"value":"\\u00e9t\\u00e9"}}]}}');
+    assert.equal(escaped.status, 200, JSON.stringify(escaped.json));
     await expectCode(client.search('missing', { vector: [1, 2, 3], limit: 1 }), 'collection_not_found', 404);
     const nf = await http(url, 'GET', '/nope');
     assert.equal(nf.status, 404);
