@@ -5,11 +5,28 @@
  * per dataset that says whether the bar is met: at recall@10 ≥ 0.95, Hektor over REST reaches
  * ≥ 50% of the raw library's single-thread in-process QPS.
  *
+ * In the same run, the "bare HTTP ceiling" (bench/bare-http-server.ts: the same hnswlib-node
+ * index behind the plainest node:http server, in a child process) is measured with the same
+ * client at the same ef values and client counts, as engine `bare-http-hnswlib`: what the best
+ * possible Node HTTP server over the library reaches on this machine, so that Hektor's REST
+ * figures can be read against what HTTP alone allows, and the bar against what is reachable.
+ *
  *   npm run bench:search -- --dataset synthetic|fashion-mnist|all --size N --queries Q
- *     --efs 16,32,64,128,256 --clients 1,8 --quick --seconds S --client auto|node-http|undici-fetch
+ *     --efs 16,32,64,128,256 --clients 1,8 --quick --seconds S
+ *     --client auto|node-http|undici-fetch|undici --no-ceiling
  *     --raw-only --index-layer --server-cpu-prof DIR
+ *
+ *   --client      REST client; `auto` (default) calibrates them all and keeps the one that costs
+ *                 the bench process the least CPU per request
+ *   --no-ceiling  skip the bare HTTP ceiling
  */
 
+import type { HierarchicalNSW as NativeHnsw } from 'hnswlib-node';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { flagBool, flagIntList, flagNumber, flagString, parseFlags } from './args.js';
 import { loadDatasets, selectionFromFlags, type Dataset } from './datasets.js';
 import { groundTruth, type GroundTruth } from './ground-truth.js';
@@ -30,6 +47,14 @@ const LOAD_BATCH_POINTS = 500;
 const CALIBRATION_REQUESTS = 600;
 /** Engine name of Hektor over REST in the JSON lines. */
 const REST_ENGINE = 'hektor-rest';
+/** Engine name of the bare HTTP ceiling in the JSON lines. */
+const CEILING_ENGINE = 'bare-http-hnswlib';
+/** The ceiling server's entry point (next to this file in dist/bench/). */
+const CEILING_SCRIPT = fileURLToPath(new URL('./bare-http-server.js', import.meta.url));
+/** How long the ceiling server may take to load the index and print its port. */
+const CEILING_START_TIMEOUT_MS = 120_000;
+/** How long the ceiling server may take to exit after SIGTERM before it is killed. */
+const CEILING_STOP_TIMEOUT_MS = 5_000;
 
 const flags = parseFlags(process.argv.slice(2));
 const quick = flagBool(flags, 'quick');
@@ -38,9 +63,12 @@ const clientCounts = flagIntList(flags, 'clients', [1, 8]);
 const minSeconds = flagNumber(flags, 'seconds', quick ? 1 : 3);
 const clientChoice = flagString(flags, 'client') ?? 'auto';
 const rawOnly = flagBool(flags, 'raw-only');
+const noCeiling = flagBool(flags, 'no-ceiling');
 const indexLayer = flagBool(flags, 'index-layer');
 const cpuProfileDir = flagString(flags, 'server-cpu-prof');
 const date = new Date().toISOString();
+/** Keep-alive connections per REST client: one per concurrent bench client. */
+const socketsMax = Math.max(...clientCounts, 1);
 
 /** One measured point: engine, clients, ef and the figures. */
 interface Point {
@@ -94,27 +122,31 @@ function bestAtRecall(points: readonly Point[]): Point | undefined {
   return best;
 }
 
+/** Sends `requests` sequential searches at the smallest ef; throws on anything but a 200. */
+async function sequentialSearches(client: RestClient, queryJson: readonly string[], dataset: Dataset, requests: number): Promise<void> {
+  const path = '/collections/bench/points/search';
+  for (let i = 0; i < requests; i++) {
+    const body = `{"vector":${queryJson[i % dataset.queryCount]!},"limit":10,"params":{"hnsw_ef":${Math.min(...efs)}}}`;
+    const reply = await client.send('POST', path, body);
+    if (reply.status !== 200) throw new Error(`search → ${reply.status}: ${reply.text.slice(0, 300)}`);
+    JSON.parse(reply.text);
+  }
+}
+
 async function pickClient(server: HektorServer, queryJson: readonly string[], dataset: Dataset): Promise<RestClient> {
-  const socketsMax = Math.max(...clientCounts, 1);
   if (clientChoice !== 'auto') return createClient(clientChoice, server.url, socketsMax);
-  // Both clients send the same sequential searches at the smallest ef (where per-request
+  // Every client sends the same sequential searches at the smallest ef (where per-request
   // overhead weighs most). The one that spends less client CPU per request is used for every
   // REST figure: CPU time is steadier than wall-clock QPS on a shared machine, and client CPU
   // is what the bench process takes away from the server on the same cores.
-  const path = '/collections/bench/points/search';
   const results = CLIENT_NAMES.map((name) => ({ client: createClient(name, server.url, socketsMax), qps: 0, cpuUs: 0 }));
-  // Two rounds, alternating the clients; the second round is the measured one, so that neither
+  // Two rounds, alternating the clients; the second round is the measured one, so that no
   // client pays alone for warming the server or for garbage left by the load phase.
   for (let pass = 0; pass < 2; pass++) {
     for (const r of results) {
       const startMs = nowMs();
       const cpuStartMs = ownCpuMs();
-      for (let i = 0; i < CALIBRATION_REQUESTS; i++) {
-        const body = `{"vector":${queryJson[i % dataset.queryCount]!},"limit":10,"params":{"hnsw_ef":${Math.min(...efs)}}}`;
-        const reply = await r.client.send('POST', path, body);
-        if (reply.status !== 200) throw new Error(`calibration search → ${reply.status}: ${reply.text.slice(0, 300)}`);
-        JSON.parse(reply.text);
-      }
+      await sequentialSearches(r.client, queryJson, dataset, CALIBRATION_REQUESTS);
       r.qps = CALIBRATION_REQUESTS / ((nowMs() - startMs) / 1000);
       r.cpuUs = ((ownCpuMs() - cpuStartMs) * 1000) / CALIBRATION_REQUESTS;
     }
@@ -128,6 +160,113 @@ async function pickClient(server: HektorServer, queryJson: readonly string[], da
   return results[0]!.client;
 }
 
+/**
+ * The bare HTTP ceiling child (bench/bare-http-server.ts) serving a copy of the raw index saved
+ * in a temporary directory. stop() kills it and removes the directory; a process 'exit' hook
+ * does the same synchronously should the bench end without stop(), and the child exits by
+ * itself when its stdin (a pipe from this process) closes.
+ */
+class CeilingServer {
+  private port = 0;
+  private readonly child: ChildProcess;
+  private readonly dir: string;
+  private readonly exited: Promise<void>;
+  private hasExited = false;
+  private output = '';
+  private readonly onExit = () => this.killNow();
+
+  private constructor(dir: string, file: string, dataset: Dataset) {
+    process.on('exit', this.onExit);
+    this.dir = dir;
+    const space = dataset.distance === 'Cosine' ? 'cosine' : 'l2';
+    this.child = spawn(process.execPath, [CEILING_SCRIPT, '--index', file, '--space', space, '--dim', String(dataset.dim)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr?.on('data', (chunk: Buffer) => (this.output = (this.output + chunk.toString('utf8')).slice(-8192)));
+    this.exited = new Promise((resolve) => this.child.once('exit', () => {
+      this.hasExited = true;
+      resolve();
+    }));
+  }
+
+  /** Saves the index, starts the child and waits for its port. */
+  static async start(index: NativeHnsw, dataset: Dataset): Promise<CeilingServer> {
+    const dir = mkdtempSync(join(tmpdir(), 'hektor-bench-ceiling-'));
+    const file = join(dir, 'raw.index');
+    try {
+      index.writeIndexSync(file);
+    } catch (e: unknown) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    const ceiling = new CeilingServer(dir, file, dataset);
+    try {
+      ceiling.port = await ceiling.readPort();
+      return ceiling;
+    } catch (e: unknown) {
+      await ceiling.stop();
+      throw e;
+    }
+  }
+
+  /** Base URL, e.g. `http://127.0.0.1:40123`. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The child's process id, for CPU accounting. */
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  private readPort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      let line = '';
+      const timer = setTimeout(() => reject(new Error(`the ceiling server printed no port within ${CEILING_START_TIMEOUT_MS} ms:\n${this.output}`)), CEILING_START_TIMEOUT_MS);
+      this.child.stdout?.on('data', (chunk: Buffer) => {
+        line += chunk.toString('utf8');
+        const end = line.indexOf('\n');
+        if (end < 0) return;
+        clearTimeout(timer);
+        let port: unknown;
+        try {
+          port = (JSON.parse(line.slice(0, end)) as { port?: unknown }).port;
+        } catch {
+          // Not JSON: reported below.
+        }
+        if (typeof port === 'number') resolve(port);
+        else reject(new Error(`the ceiling server printed no port: ${line.slice(0, end)}`));
+      });
+      void this.exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`the ceiling server exited before it listened:\n${this.output}`));
+      });
+    });
+  }
+
+  /** SIGTERM (SIGKILL after a timeout), wait for exit, remove the temporary directory. */
+  async stop(): Promise<void> {
+    if (!this.hasExited) {
+      this.child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        this.exited.then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), CEILING_STOP_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        this.child.kill('SIGKILL');
+        await this.exited;
+      }
+    }
+    this.killNow();
+  }
+
+  private killNow(): void {
+    if (!this.hasExited) this.child.kill('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+    process.removeListener('exit', this.onExit);
+  }
+}
+
 async function benchDataset(dataset: Dataset): Promise<void> {
   const truth: GroundTruth = await groundTruth(dataset);
   note(`${dataset.name}: building the raw hnswlib-node index`);
@@ -135,6 +274,7 @@ async function benchDataset(dataset: Dataset): Promise<void> {
   emit({ bench: 'search', phase: 'build', dataset: dataset.name, engine: RAW_ENGINE, points: dataset.baseCount, seconds: round(raw.buildSeconds, 2), points_per_s: round(raw.pointsPerSecond, 1), cpu_us_per_point: round(raw.cpuUsPerPoint, 1), date });
   const rawPoints: Point[] = [];
   const restPoints: Point[] = [];
+  const ceilingPoints: Point[] = [];
   const layer = indexLayer ? buildHektorIndex(dataset) : undefined;
   if (layer) emit({ bench: 'search', phase: 'build', dataset: dataset.name, engine: INDEX_ENGINE, points: dataset.baseCount, points_per_s: round(layer.pointsPerSecond, 1), baseline: { engine: RAW_ENGINE, points_per_s: round(raw.pointsPerSecond, 1) }, date });
   const measureRaw = (ef: number) => {
@@ -147,26 +287,62 @@ async function benchDataset(dataset: Dataset): Promise<void> {
   if (rawOnly) {
     for (const ef of efs) measureRaw(ef);
   } else {
-    const server = await HektorServer.start({ cpuProfileDir });
+    const ceiling = noCeiling ? undefined : await CeilingServer.start(raw.index, dataset);
     try {
-      const loader = createClient('node-http', server.url, 1);
-      await createCollection(loader, dataset);
-      note(`${dataset.name}: upserting ${dataset.baseCount} points over REST in batches of ${LOAD_BATCH_POINTS}`);
-      const ingest = await upsertAll(loader, dataset, { batchSize: LOAD_BATCH_POINTS, serverPid: server.pid });
-      loader.close();
-      emit({
-        bench: 'search', phase: 'build', dataset: dataset.name, engine: REST_ENGINE, batch_points: LOAD_BATCH_POINTS, points: ingest.points,
-        seconds: round(ingest.seconds, 2), server_cpu_us_per_point: round(ingest.serverCpuUsPerPoint, 1), points_per_s: round(ingest.pointsPerSecond, 1), batch_p50_ms: round(ingest.p50Ms, 2), batch_p99_ms: round(ingest.p99Ms, 2),
-        baseline: { engine: RAW_ENGINE, points_per_s: round(raw.pointsPerSecond, 1) }, ratio_to_baseline: round(ingest.pointsPerSecond / raw.pointsPerSecond, 3), date,
-      });
-      const queryJson = vectorJson(dataset.queries, dataset.dim, dataset.queryCount);
-      const client = await pickClient(server, queryJson, dataset);
+      await benchRest(dataset, truth, raw.pointsPerSecond, measureRaw, restPoints, ceiling, ceilingPoints);
+    } finally {
+      await ceiling?.stop();
+    }
+  }
+  summarise(dataset, rawPoints, restPoints, ceilingPoints);
+}
+
+/**
+ * Loads the collection into a fresh Hektor node, picks the REST client, then for each ef
+ * measures the raw index, Hektor over REST and (when running) the bare HTTP ceiling, in that
+ * order, so that the three sides of each ratio see the same machine load.
+ */
+async function benchRest(
+  dataset: Dataset,
+  truth: GroundTruth,
+  rawPointsPerSecond: number,
+  measureRaw: (ef: number) => SearchMeasurement,
+  restPoints: Point[],
+  ceiling: CeilingServer | undefined,
+  ceilingPoints: Point[],
+): Promise<void> {
+  const server = await HektorServer.start({ cpuProfileDir });
+  try {
+    const loader = createClient('node-http', server.url, 1);
+    await createCollection(loader, dataset);
+    note(`${dataset.name}: upserting ${dataset.baseCount} points over REST in batches of ${LOAD_BATCH_POINTS}`);
+    const ingest = await upsertAll(loader, dataset, { batchSize: LOAD_BATCH_POINTS, serverPid: server.pid });
+    loader.close();
+    emit({
+      bench: 'search', phase: 'build', dataset: dataset.name, engine: REST_ENGINE, batch_points: LOAD_BATCH_POINTS, points: ingest.points,
+      seconds: round(ingest.seconds, 2), server_cpu_us_per_point: round(ingest.serverCpuUsPerPoint, 1), points_per_s: round(ingest.pointsPerSecond, 1), batch_p50_ms: round(ingest.p50Ms, 2), batch_p99_ms: round(ingest.p99Ms, 2),
+      baseline: { engine: RAW_ENGINE, points_per_s: round(rawPointsPerSecond, 1) }, ratio_to_baseline: round(ingest.pointsPerSecond / rawPointsPerSecond, 3), date,
+    });
+    const queryJson = vectorJson(dataset.queries, dataset.dim, dataset.queryCount);
+    const client = await pickClient(server, queryJson, dataset);
+    // The ceiling gets its own instance of the same kind of client (its own connections).
+    const ceilingClient = ceiling === undefined ? undefined : createClient(client.name, ceiling.url, socketsMax);
+    try {
       const floor = await measureFloor(client, 3000, server.pid);
       emit({
         bench: 'search', phase: 'http-floor', dataset: dataset.name, engine: REST_ENGINE, endpoint: 'GET /readyz', client: client.name, clients: 1,
         qps: round(floor.qps, 1), p50_ms: round(floor.p50Ms, 4), server_cpu_us_per_request: round(floor.serverCpuUsPerRequest, 1), client_cpu_us_per_request: round(floor.clientCpuUsPerRequest, 1), date,
       });
-      // Raw and REST alternate per ef so that both sides of each ratio see the same machine load.
+      if (ceiling !== undefined && ceilingClient !== undefined) {
+        const ceilingFloor = await measureFloor(ceilingClient, 3000, ceiling.pid);
+        emit({
+          bench: 'search', phase: 'http-floor', dataset: dataset.name, engine: CEILING_ENGINE, endpoint: 'GET /readyz', client: ceilingClient.name, clients: 1,
+          qps: round(ceilingFloor.qps, 1), p50_ms: round(ceilingFloor.p50Ms, 4), server_cpu_us_per_request: round(ceilingFloor.serverCpuUsPerRequest, 1), client_cpu_us_per_request: round(ceilingFloor.clientCpuUsPerRequest, 1), date,
+        });
+        // As many searches as the client calibration sent Hektor, so that the ceiling's first ef
+        // is not the only one measured on a cold JIT.
+        await sequentialSearches(ceilingClient, queryJson, dataset, 2 * CALIBRATION_REQUESTS * CLIENT_NAMES.length);
+      }
       for (const ef of efs) {
         const baseline = measureRaw(ef);
         for (const clients of clientCounts) {
@@ -174,23 +350,44 @@ async function benchDataset(dataset: Dataset): Promise<void> {
           restPoints.push({ engine: REST_ENGINE, clients, ef, m });
           searchLine(dataset, restPoints.at(-1)!, baseline, { client: client.name });
         }
+        if (ceiling === undefined || ceilingClient === undefined) continue;
+        for (const clients of clientCounts) {
+          const m = await measureRestSearch(ceilingClient, dataset, truth, queryJson, ef, clients, minSeconds, ceiling.pid);
+          ceilingPoints.push({ engine: CEILING_ENGINE, clients, ef, m });
+          searchLine(dataset, ceilingPoints.at(-1)!, baseline, { client: ceilingClient.name });
+        }
       }
-      client.close();
     } finally {
-      await server.stop();
+      client.close();
+      ceilingClient?.close();
     }
+  } finally {
+    await server.stop();
   }
-  summarise(dataset, rawPoints, restPoints);
 }
 
-function summarise(dataset: Dataset, rawPoints: readonly Point[], restPoints: readonly Point[]): void {
+function summarise(dataset: Dataset, rawPoints: readonly Point[], restPoints: readonly Point[], ceilingPoints: readonly Point[]): void {
   const rawBest = bestAtRecall(rawPoints);
+  const bestOf = (points: readonly Point[], clients: number) => bestAtRecall(points.filter((p) => p.clients === clients));
   const verdict = (clients: number) => {
-    const best = bestAtRecall(restPoints.filter((p) => p.clients === clients));
+    const best = bestOf(restPoints, clients);
     if (best === undefined || rawBest === undefined) return { clients, met: false, reason: `no ef reached recall@10 ≥ ${RECALL_BAR}` };
     const ratio = best.m.qps / rawBest.m.qps;
     return { clients, met: ratio >= QPS_RATIO_BAR, best_ef: best.ef, qps: round(best.m.qps, 1), recall_at_10: round(best.m.recallAt10, 4), ratio_to_raw_best: round(ratio, 3) };
   };
+  // The bare HTTP ceiling judged the same way: how close to the bar any Node HTTP server gets.
+  const ceilingBest = (clients: number) => {
+    const best = bestOf(ceilingPoints, clients);
+    if (best === undefined || rawBest === undefined) return { clients, reason: `no ef reached recall@10 ≥ ${RECALL_BAR}` };
+    return { clients, best_ef: best.ef, qps: round(best.m.qps, 1), recall_at_10: round(best.m.recallAt10, 4), ratio_to_raw_best: round(best.m.qps / rawBest.m.qps, 3) };
+  };
+  // Hektor's best QPS over the ceiling's (each at its own best ef with recall ≥ the bar).
+  const toCeiling = (clients: number) => {
+    const rest = bestOf(restPoints, clients);
+    const top = bestOf(ceilingPoints, clients);
+    return { clients, hektor_ef: rest?.ef ?? null, ceiling_ef: top?.ef ?? null, ratio: rest === undefined || top === undefined ? null : round(rest.m.qps / top.m.qps, 3) };
+  };
+  const withCeiling = !rawOnly && ceilingPoints.length > 0;
   // Same-ef ratios: the cost of the REST path at equal work per query (and equal recall).
   const sameEf = restPoints
     .filter((p) => p.clients === 1)
@@ -217,6 +414,8 @@ function summarise(dataset: Dataset, rawPoints: readonly Point[], restPoints: re
     bar: `at recall@10 >= ${RECALL_BAR}, ${REST_ENGINE} QPS >= ${QPS_RATIO_BAR} x raw single-thread in-process QPS (best ef of each side)`,
     raw_best: rawBest === undefined ? null : { ef: rawBest.ef, qps: round(rawBest.m.qps, 1), recall_at_10: round(rawBest.m.recallAt10, 4) },
     rest: rawOnly ? [] : perClients,
+    ceiling: withCeiling ? clientCounts.map(ceilingBest) : [],
+    hektor_to_ceiling: withCeiling ? clientCounts.map(toCeiling) : [],
     same_ef_ratio_1_client: sameEf,
     bar_met: rawOnly ? null : perClients.find((v) => v.clients === 1)?.met ?? false,
     bar_by_cpu_time_1_client: rawOnly ? null : cpuEstimate,
