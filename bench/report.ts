@@ -29,13 +29,15 @@ function searchTables(lines: readonly Line[]): string[] {
     const rows = searches.filter((l) => l.dataset === dataset);
     const find = (engine: string, ef: number, clients: number) => rows.find((r) => r.engine === engine && r.ef === ef && r.clients === clients);
     out.push(`#### ${dataset}`, '');
-    out.push('| ef | recall@10 | raw hnswlib QPS (1 thread) | Hektor index in-process QPS | REST 1 client QPS (p50 / p99 ms) | REST 8 clients QPS (p50 / p99 ms) | REST 1 client ÷ raw (wall / CPU) | CPU µs/query: raw → index → REST server + client |');
-    out.push('|---|---|---|---|---|---|---|---|');
+    out.push('| ef | recall@10 | raw hnswlib QPS (1 thread) | Hektor index in-process QPS | REST 1 client QPS (p50 / p99 ms) | REST 8 clients QPS (p50 / p99 ms) | REST 1 client ÷ raw (wall / CPU) | CPU µs/query: raw → index → REST server + client | bare-HTTP ceiling QPS, 1 / 8 clients (server CPU µs) |');
+    out.push('|---|---|---|---|---|---|---|---|---|');
     for (const ef of [...new Set(rows.map((r) => num(r, 'ef') ?? 0))]) {
       const raw = find('hnswlib-node-inprocess', ef, 1);
       const layer = find('hektor-index-inprocess', ef, 1);
       const rest1 = find('hektor-rest', ef, 1);
       const rest8 = find('hektor-rest', ef, 8);
+      const ceiling1 = find('bare-http-hnswlib', ef, 1);
+      const ceiling8 = find('bare-http-hnswlib', ef, 8);
       const restCell = (r: Line | undefined) => (r === undefined ? '–' : `${cell(num(r, 'qps'))} (${cell(num(r, 'p50_ms'), 2)} / ${cell(num(r, 'p99_ms'), 2)})`);
       const recall = num(rest1 ?? raw ?? {}, 'recall_at_10');
       const rawCpu = num(raw ?? {}, 'server_cpu_us_per_query');
@@ -45,7 +47,8 @@ function searchTables(lines: readonly Line[]): string[] {
       const cpuRatio = rawCpu === undefined || serverCpu === undefined || clientCpu === undefined ? undefined : rawCpu / (serverCpu + clientCpu);
       out.push(
         `| ${ef} | ${cell(recall, 4)} | ${cell(num(raw ?? {}, 'qps'))} | ${cell(num(layer ?? {}, 'qps'))} | ${restCell(rest1)} | ${restCell(rest8)} | ` +
-          `${cell(num(rest1 ?? {}, 'ratio_to_baseline'), 2)} / ${cell(cpuRatio, 2)} | ${cell(rawCpu)} → ${cell(num(layer ?? {}, 'server_cpu_us_per_query'))} → ${cell(serverCpu)} + ${cell(clientCpu)} |`,
+          `${cell(num(rest1 ?? {}, 'ratio_to_baseline'), 2)} / ${cell(cpuRatio, 2)} | ${cell(rawCpu)} → ${cell(num(layer ?? {}, 'server_cpu_us_per_query'))} → ${cell(serverCpu)} + ${cell(clientCpu)} | ` +
+          `${cell(num(ceiling1 ?? {}, 'qps'))} / ${cell(num(ceiling8 ?? {}, 'qps'))} (${cell(num(ceiling1 ?? {}, 'server_cpu_us_per_query'))}) |`,
       );
     }
     out.push('');
@@ -57,7 +60,7 @@ function otherLines(lines: readonly Line[]): string[] {
   const out: string[] = [];
   for (const l of lines) {
     if (l.phase === 'summary') {
-      out.push(`- **${str(l, 'dataset')}** summary: bar met = ${String(l.bar_met)}; raw best ${JSON.stringify(l.raw_best)}; REST ${JSON.stringify(l.rest)}`);
+      out.push(`- **${str(l, 'dataset')}** summary: bar met = ${String(l.bar_met)}; raw best ${JSON.stringify(l.raw_best)}; REST ${JSON.stringify(l.rest)}; ceiling ${JSON.stringify(l.ceiling)}; Hektor ÷ ceiling ${JSON.stringify(l.hektor_to_ceiling)}`);
     } else if (l.phase === 'build' || l.phase === 'http-floor' || l.phase === 'client-calibration' || l.bench === 'ingest') {
       const shown = Object.fromEntries(Object.entries(l).filter(([key]) => key !== 'bench' && key !== 'date'));
       out.push(`- ${JSON.stringify(shown)}`);
