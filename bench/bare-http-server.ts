@@ -12,13 +12,17 @@
  *
  *   node dist/bench/bare-http-server.js --index FILE --space cosine|l2 --dim D
  *
- * Prints `{"port":N}` on stdout once listening on 127.0.0.1. Exits when its stdin closes, so it
- * never outlives the bench that spawned it, however that one ends.
+ * Prints `{"port":N,"rss_before_load":B,"rss_after_load":A}` on stdout once listening on
+ * 127.0.0.1: the port, then its own resident set in bytes just before the index is created and
+ * just after `readIndexSync` returns (no forced GC in between: the load allocates natively, out
+ * of V8's heap), for the search bench's memory line. Exits when its stdin closes, so it never
+ * outlives the bench that spawned it, however that one ends.
  */
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import hnswlib from 'hnswlib-node';
 import { flagInt, flagString, parseFlags } from './args.js';
+import { processRssBytes } from './stats.js';
 
 const { HierarchicalNSW } = hnswlib;
 
@@ -34,8 +38,15 @@ const dim = flagInt(flags, 'dim', 0);
 if (indexFile === undefined || (space !== 'cosine' && space !== 'l2') || dim <= 0) {
   throw new Error('usage: bare-http-server --index FILE --space cosine|l2 --dim D');
 }
+/** This process's resident bytes (VmRSS, or Node's own figure where /proc is unreadable). */
+const rssBytes = (): number => {
+  const bytes = processRssBytes(process.pid);
+  return Number.isNaN(bytes) ? process.memoryUsage.rss() : bytes;
+};
+const rssBeforeLoad = rssBytes();
 const index = new HierarchicalNSW(space, dim);
 index.readIndexSync(indexFile);
+const rssAfterLoad = rssBytes();
 // hnswlib's cosine space returns 1 − cos and its l2 space the squared distance; Hektor's scores
 // are the cosine similarity and the Euclidean distance.
 const score = space === 'cosine' ? (d: number) => 1 - d : (d: number) => Math.sqrt(d);
@@ -89,7 +100,7 @@ server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
+  process.stdout.write(`${JSON.stringify({ port: address.port, rss_before_load: rssBeforeLoad, rss_after_load: rssAfterLoad })}\n`);
 });
 process.stdin.on('end', () => process.exit(0));
 process.stdin.on('close', () => process.exit(0));

@@ -5,6 +5,11 @@
  * per dataset that says whether the bar is met: at recall@10 ≥ 0.95, Hektor over REST reaches
  * ≥ 50% of the raw library's single-thread in-process QPS.
  *
+ * Memory: one `phase: "memory"` line per dataset with the resident bytes per point that loading
+ * the collection adds to the Hektor node (VmRSS after the REST load minus VmRSS before the
+ * collection is created, over the points), against the same figure of the bare HTTP ceiling
+ * process loading the raw hnswlib-node index (see below), and the raw vector bytes (dim × 4).
+ *
  * In the same run, the "bare HTTP ceiling" (bench/bare-http-server.ts: the same hnswlib-node
  * index behind the plainest node:http server, in a child process) is measured with the same
  * client at the same ef values and client counts, as engine `bare-http-hnswlib`: what the best
@@ -35,7 +40,7 @@ import { HektorServer } from './hektor-server.js';
 import { createCollection, measureFloor, measureRestSearch, upsertAll, vectorJson } from './hektor-rest.js';
 import { buildRaw, measureRawSearch, RAW_ENGINE, type SearchMeasurement } from './raw-hnswlib.js';
 import { CLIENT_NAMES, createClient, type RestClient } from './rest-client.js';
-import { emit, note, nowMs, ownCpuMs, round } from './stats.js';
+import { emit, note, nowMs, ownCpuMs, processRssBytes, round, sleepMs } from './stats.js';
 
 /** Recall@10 at which the bar is judged. */
 const RECALL_BAR = 0.95;
@@ -55,6 +60,10 @@ const CEILING_SCRIPT = fileURLToPath(new URL('./bare-http-server.js', import.met
 const CEILING_START_TIMEOUT_MS = 120_000;
 /** How long the ceiling server may take to exit after SIGTERM before it is killed. */
 const CEILING_STOP_TIMEOUT_MS = 5_000;
+/** Pause after the REST load before the Hektor node's resident set is sampled again. */
+const RSS_SETTLE_MS = 1_000;
+/** Engine name of the raw library's side of the memory line. */
+const MEMORY_BASELINE_ENGINE = `hnswlib-node (${CEILING_ENGINE} process)`;
 
 const flags = parseFlags(process.argv.slice(2));
 const quick = flagBool(flags, 'quick');
@@ -168,6 +177,10 @@ async function pickClient(server: HektorServer, queryJson: readonly string[], da
  */
 class CeilingServer {
   private port = 0;
+  /** The child's resident bytes just before it created the index (NaN if it did not say). */
+  private rssBefore = Number.NaN;
+  /** The child's resident bytes just after `readIndexSync` returned (NaN if it did not say). */
+  private rssAfter = Number.NaN;
   private readonly child: ChildProcess;
   private readonly dir: string;
   private readonly exited: Promise<void>;
@@ -199,7 +212,10 @@ class CeilingServer {
     }
     const ceiling = new CeilingServer(dir, file, dataset);
     try {
-      ceiling.port = await ceiling.readPort();
+      const ready = await ceiling.readPort();
+      ceiling.port = ready.port;
+      ceiling.rssBefore = ready.rssBeforeLoad;
+      ceiling.rssAfter = ready.rssAfterLoad;
       return ceiling;
     } catch (e: unknown) {
       await ceiling.stop();
@@ -217,7 +233,12 @@ class CeilingServer {
     return this.child.pid ?? -1;
   }
 
-  private readPort(): Promise<number> {
+  /** The child's resident bytes before and after it loaded the index (NaN where unknown). */
+  get loadRss(): { before: number; after: number } {
+    return { before: this.rssBefore, after: this.rssAfter };
+  }
+
+  private readPort(): Promise<{ port: number; rssBeforeLoad: number; rssAfterLoad: number }> {
     return new Promise((resolve, reject) => {
       let line = '';
       const timer = setTimeout(() => reject(new Error(`the ceiling server printed no port within ${CEILING_START_TIMEOUT_MS} ms:\n${this.output}`)), CEILING_START_TIMEOUT_MS);
@@ -226,13 +247,15 @@ class CeilingServer {
         const end = line.indexOf('\n');
         if (end < 0) return;
         clearTimeout(timer);
-        let port: unknown;
+        let ready: { port?: unknown; rss_before_load?: unknown; rss_after_load?: unknown } = {};
         try {
-          port = (JSON.parse(line.slice(0, end)) as { port?: unknown }).port;
+          ready = JSON.parse(line.slice(0, end)) as typeof ready;
         } catch {
           // Not JSON: reported below.
         }
-        if (typeof port === 'number') resolve(port);
+        const bytes = (value: unknown) => (typeof value === 'number' ? value : Number.NaN);
+        const { port } = ready;
+        if (typeof port === 'number') resolve({ port, rssBeforeLoad: bytes(ready.rss_before_load), rssAfterLoad: bytes(ready.rss_after_load) });
         else reject(new Error(`the ceiling server printed no port: ${line.slice(0, end)}`));
       });
       void this.exited.then(() => {
@@ -313,16 +336,24 @@ async function benchRest(
 ): Promise<void> {
   const server = await HektorServer.start({ cpuProfileDir });
   try {
+    const rssBefore = processRssBytes(server.pid);
     const loader = createClient('node-http', server.url, 1);
     await createCollection(loader, dataset);
     note(`${dataset.name}: upserting ${dataset.baseCount} points over REST in batches of ${LOAD_BATCH_POINTS}`);
     const ingest = await upsertAll(loader, dataset, { batchSize: LOAD_BATCH_POINTS, serverPid: server.pid });
     loader.close();
+    // Sampled right after the load and again after a pause (deferred work, e.g. a GC, may move
+    // it either way); the later sample is the one reported, the first only noted.
+    const rssJustAfter = processRssBytes(server.pid);
+    await sleepMs(RSS_SETTLE_MS);
+    const rssAfter = processRssBytes(server.pid);
+    note(`${dataset.name}: hektor RSS ${rssBefore} → ${rssJustAfter} bytes right after the load, ${rssAfter} after ${RSS_SETTLE_MS} ms`);
     emit({
       bench: 'search', phase: 'build', dataset: dataset.name, engine: REST_ENGINE, batch_points: LOAD_BATCH_POINTS, points: ingest.points,
       seconds: round(ingest.seconds, 2), server_cpu_us_per_point: round(ingest.serverCpuUsPerPoint, 1), points_per_s: round(ingest.pointsPerSecond, 1), batch_p50_ms: round(ingest.p50Ms, 2), batch_p99_ms: round(ingest.p99Ms, 2),
       baseline: { engine: RAW_ENGINE, points_per_s: round(rawPointsPerSecond, 1) }, ratio_to_baseline: round(ingest.pointsPerSecond / rawPointsPerSecond, 3), date,
     });
+    memoryLine(dataset, ingest.points, rssBefore, rssAfter, ceiling);
     const queryJson = vectorJson(dataset.queries, dataset.dim, dataset.queryCount);
     const client = await pickClient(server, queryJson, dataset);
     // The ceiling gets its own instance of the same kind of client (its own connections).
@@ -364,6 +395,30 @@ async function benchRest(
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * The memory line: resident bytes per point that the REST load added to the Hektor node, against
+ * what loading the raw index added to the bare HTTP ceiling process (null without the ceiling).
+ */
+function memoryLine(dataset: Dataset, points: number, rssBefore: number, rssAfter: number, ceiling: CeilingServer | undefined): void {
+  const perPoint = (rssAfter - rssBefore) / points;
+  const raw = ceiling?.loadRss;
+  const rawPerPoint = raw === undefined ? Number.NaN : (raw.after - raw.before) / dataset.baseCount;
+  emit({
+    bench: 'search',
+    phase: 'memory',
+    dataset: dataset.name,
+    points,
+    engine: REST_ENGINE,
+    rss_before_bytes: rssBefore,
+    rss_after_bytes: rssAfter,
+    bytes_per_point: round(perPoint, 1),
+    baseline: raw === undefined ? null : { engine: MEMORY_BASELINE_ENGINE, rss_before_bytes: raw.before, rss_after_bytes: raw.after, bytes_per_point: round(rawPerPoint, 1) },
+    ratio_to_baseline: raw === undefined ? null : round(perPoint / rawPerPoint, 3),
+    vector_bytes_per_point: dataset.dim * 4,
+    date,
+  });
 }
 
 function summarise(dataset: Dataset, rawPoints: readonly Point[], restPoints: readonly Point[], ceilingPoints: readonly Point[]): void {

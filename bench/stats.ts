@@ -60,3 +60,19 @@ export function processCpuMs(pid: number): number {
     return Number.NaN;
   }
 }
+
+/**
+ * Resident set size of a process in bytes (VmRSS of /proc/<pid>/status; pass `process.pid` for
+ * this one); NaN where /proc is unreadable or the process is gone. Resident bytes include
+ * whatever the process's allocators still hold (V8 heap not yet collected, malloc arenas), which
+ * is what a machine running it actually pays.
+ */
+export function processRssBytes(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+    return match === null ? Number.NaN : Number(match[1]) * 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
