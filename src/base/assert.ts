@@ -13,9 +13,12 @@ export class AssertionError extends Error {
   }
 }
 
-/** Crashes with `message` unless `condition` holds. */
-export function assert(condition: unknown, message = 'invariant violated'): asserts condition {
-  if (!condition) throw new AssertionError(message);
+/**
+ * Crashes with `message` unless `condition` holds. On hot paths pass the message as a function:
+ * a template literal argument is built on every call, failing or not.
+ */
+export function assert(condition: unknown, message: string | (() => string) = 'invariant violated'): asserts condition {
+  if (!condition) throw new AssertionError(typeof message === 'string' ? message : message());
 }
 
 /** Marks code that a switch over a closed union can never reach. */

@@ -17,7 +17,7 @@ const INITIAL_CAPACITY_SLOTS = 64;
 
 /** Throws on a slot that is not a uint32 within SLOT_MAX: slots come from the shard, not users. */
 export function assertSlot(slot: number): void {
-  assert(Number.isInteger(slot) && slot >= 0 && slot <= SLOT_MAX, `slot must be an integer in 0..${SLOT_MAX}, got ${slot}`);
+  assert(Number.isInteger(slot) && slot >= 0 && slot <= SLOT_MAX, () => `slot must be an integer in 0..${SLOT_MAX}, got ${slot}`);
 }
 
 /** Flat vector storage by slot with a live map and exact scans. */
@@ -64,7 +64,7 @@ export class VectorArena {
   /** Stores `vector` at `slot` (normalised for Cosine); returns true if the slot was already live. */
   set(slot: number, vector: Float32Array): boolean {
     assertSlot(slot);
-    assert(vector.length === this.dim, `vector has ${vector.length} values, the index expects ${this.dim}`);
+    assert(vector.length === this.dim, () => `vector has ${vector.length} values, the index expects ${this.dim}`);
     if (slot >= this.live.length) this.grow(slot + 1);
     const offset = slot * this.dim;
     if (this.normalizes) normalizeInto(vector, this.data, offset);
@@ -101,7 +101,7 @@ export class VectorArena {
 
   /** The user-facing score of the live vector at `slot` against a prepared query. */
   scoreSlot(slot: number, query: Float32Array): number {
-    assert(this.has(slot), `slot ${slot} is not live`);
+    assert(this.has(slot), () => `slot ${slot} is not live`);
     return this.scorer(this.data, slot * this.dim, query);
   }
 
@@ -110,7 +110,7 @@ export class VectorArena {
    * the dot product against stored unit vectors is the cosine similarity.
    */
   prepareQuery(query: Float32Array): Float32Array {
-    assert(query.length === this.dim, `query has ${query.length} values, the index expects ${this.dim}`);
+    assert(query.length === this.dim, () => `query has ${query.length} values, the index expects ${this.dim}`);
     if (!this.normalizes) return query;
     const out = new Float32Array(this.dim);
     normalizeInto(query, out, 0);

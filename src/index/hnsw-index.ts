@@ -177,7 +177,7 @@ export class HnswIndex implements VectorIndex {
     const kNative = Math.min(k, this.arena.count);
     if (kNative === 0) return [];
     const ef = options?.ef ?? this.efSearchDefault;
-    assert(Number.isSafeInteger(ef) && ef > 0, `ef must be a positive integer, got ${ef}`);
+    assert(Number.isSafeInteger(ef) && ef > 0, () => `ef must be a positive integer, got ${ef}`);
     native.setEf(Math.max(ef, kNative));
 
     // An exception thrown inside the native callback would surface as an opaque native error, so
@@ -202,7 +202,7 @@ export class HnswIndex implements VectorIndex {
     const hits: SlotHit[] = [];
     for (const slot of result.neighbors) {
       // hnswlib never returns tombstoned labels; the check guards against a desync with the arena.
-      assert(this.arena.has(slot), `hnswlib returned slot ${slot}, which is not live`);
+      assert(this.arena.has(slot), () => `hnswlib returned slot ${slot}, which is not live`);
       hits.push({ slot, score: this.arena.scoreSlot(slot, prepared) });
     }
     hits.sort(this.compare);
@@ -313,7 +313,7 @@ export class HnswIndex implements VectorIndex {
   /** The vector hnswlib stores for a live slot (with Dot's extra coordinate). */
   private nativeVector(slot: number): number[] {
     const stored = this.arena.view(slot);
-    assert(stored !== undefined, `slot ${slot} is not live in the arena`);
+    assert(stored !== undefined, () => `slot ${slot} is not live in the arena`);
     if (this.distance !== 'Dot') return plainArray(stored, 0);
     const out = plainArray(stored, 1);
     const bound = this.dotNormBound;
