@@ -40,7 +40,10 @@ import { HektorServer } from './hektor-server.js';
 import { createCollection, measureFloor, measureRestSearch, upsertAll, vectorJson } from './hektor-rest.js';
 import { buildRaw, measureRawSearch, RAW_ENGINE, type SearchMeasurement } from './raw-hnswlib.js';
 import { CLIENT_NAMES, createClient, type RestClient } from './rest-client.js';
-import { emit, note, nowMs, ownCpuMs, processRssBytes, round, sleepMs } from './stats.js';
+import { emit, note, nowMs, ownCpuMs, processRss, round, sleepMs } from './stats.js';
+
+/** Resident memory of a process, split as `processRss` returns it. */
+type Rss = ReturnType<typeof processRss>;
 
 /** Recall@10 at which the bar is judged. */
 const RECALL_BAR = 0.95;
@@ -336,7 +339,7 @@ async function benchRest(
 ): Promise<void> {
   const server = await HektorServer.start({ cpuProfileDir });
   try {
-    const rssBefore = processRssBytes(server.pid);
+    const rssBefore = processRss(server.pid);
     const loader = createClient('node-http', server.url, 1);
     await createCollection(loader, dataset);
     note(`${dataset.name}: upserting ${dataset.baseCount} points over REST in batches of ${LOAD_BATCH_POINTS}`);
@@ -344,10 +347,10 @@ async function benchRest(
     loader.close();
     // Sampled right after the load and again after a pause (deferred work, e.g. a GC, may move
     // it either way); the later sample is the one reported, the first only noted.
-    const rssJustAfter = processRssBytes(server.pid);
+    const rssJustAfter = processRss(server.pid).total;
     await sleepMs(RSS_SETTLE_MS);
-    const rssAfter = processRssBytes(server.pid);
-    note(`${dataset.name}: hektor RSS ${rssBefore} → ${rssJustAfter} bytes right after the load, ${rssAfter} after ${RSS_SETTLE_MS} ms`);
+    const rssAfter = processRss(server.pid);
+    note(`${dataset.name}: hektor RSS ${rssBefore.total} → ${rssJustAfter} bytes right after the load, ${rssAfter.total} after ${RSS_SETTLE_MS} ms`);
     emit({
       bench: 'search', phase: 'build', dataset: dataset.name, engine: REST_ENGINE, batch_points: LOAD_BATCH_POINTS, points: ingest.points,
       seconds: round(ingest.seconds, 2), server_cpu_us_per_point: round(ingest.serverCpuUsPerPoint, 1), points_per_s: round(ingest.pointsPerSecond, 1), batch_p50_ms: round(ingest.p50Ms, 2), batch_p99_ms: round(ingest.p99Ms, 2),
@@ -401,8 +404,8 @@ async function benchRest(
  * The memory line: resident bytes per point that the REST load added to the Hektor node, against
  * what loading the raw index added to the bare HTTP ceiling process (null without the ceiling).
  */
-function memoryLine(dataset: Dataset, points: number, rssBefore: number, rssAfter: number, ceiling: CeilingServer | undefined): void {
-  const perPoint = (rssAfter - rssBefore) / points;
+function memoryLine(dataset: Dataset, points: number, before: Rss, after: Rss, ceiling: CeilingServer | undefined): void {
+  const perPoint = (after.total - before.total) / points;
   const raw = ceiling?.loadRss;
   const rawPerPoint = raw === undefined ? Number.NaN : (raw.after - raw.before) / dataset.baseCount;
   emit({
@@ -411,9 +414,12 @@ function memoryLine(dataset: Dataset, points: number, rssBefore: number, rssAfte
     dataset: dataset.name,
     points,
     engine: REST_ENGINE,
-    rss_before_bytes: rssBefore,
-    rss_after_bytes: rssAfter,
+    rss_before_bytes: before.total,
+    rss_after_bytes: after.total,
     bytes_per_point: round(perPoint, 1),
+    // Of which anonymous memory (heap, native) and mapped file pages (LMDB's map, reclaimable).
+    anon_bytes_per_point: round((after.anon - before.anon) / points, 1),
+    file_bytes_per_point: round((after.file - before.file) / points, 1),
     baseline: raw === undefined ? null : { engine: MEMORY_BASELINE_ENGINE, rss_before_bytes: raw.before, rss_after_bytes: raw.after, bytes_per_point: round(rawPerPoint, 1) },
     ratio_to_baseline: raw === undefined ? null : round(perPoint / rawPerPoint, 3),
     vector_bytes_per_point: dataset.dim * 4,

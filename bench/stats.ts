@@ -68,11 +68,24 @@ export function processCpuMs(pid: number): number {
  * is what a machine running it actually pays.
  */
 export function processRssBytes(pid: number): number {
+  return processRss(pid).total;
+}
+
+/**
+ * Resident memory of a process split as Linux reports it: `anon` (heap, native allocations: what
+ * only this process can hold) and `file` (mapped file pages, e.g. LMDB's map: page cache the
+ * kernel may drop and reread). NaN fields when unreadable.
+ */
+export function processRss(pid: number): { total: number; anon: number; file: number } {
+  let status: string;
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
-    return match === null ? Number.NaN : Number(match[1]) * 1024;
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
-    return Number.NaN;
+    return { total: Number.NaN, anon: Number.NaN, file: Number.NaN };
   }
+  const field = (name: string) => {
+    const match = new RegExp(`^${name}:\\s+(\\d+)\\s+kB$`, 'm').exec(status);
+    return match === null ? Number.NaN : Number(match[1]) * 1024;
+  };
+  return { total: field('VmRSS'), anon: field('RssAnon'), file: field('RssFile') };
 }
