@@ -134,14 +134,18 @@ export class VectorArena {
     return top.drain();
   }
 
-  /** Exact top-`k` over the given slots; dead or unknown slots are skipped, duplicates counted once. */
-  scanAmong(preparedQuery: Float32Array, slots: Iterable<number>, k: number): SlotHit[] {
+  /**
+   * Exact top-`k` over the given slots that `accept` (when given) allows; dead or unknown slots are
+   * skipped, duplicates counted once. A Set is iterated as is (no copy).
+   */
+  scanAmong(preparedQuery: Float32Array, slots: Iterable<number>, k: number, accept?: (slot: number) => boolean): SlotHit[] {
     const unique = slots instanceof Set ? (slots as Set<number>) : new Set(slots);
     const top = new TopK(Math.min(k, unique.size, this.liveCount), higherIsBetter(this.distance));
     if (top.k === 0) return [];
     const { data, dim, scorer } = this;
     for (const slot of unique) {
       if (!this.has(slot)) continue;
+      if (accept !== undefined && !accept(slot)) continue;
       top.offer(slot, scorer(data, slot * dim, preparedQuery));
     }
     return top.drain();

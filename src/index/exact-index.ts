@@ -74,11 +74,11 @@ export class ExactIndex implements VectorIndex {
     return this.arena.scan(this.arena.prepareQuery(query), k, options?.accept);
   }
 
-  /** Exact top-`k` over the given candidate slots only. */
-  searchAmong(query: Float32Array, slots: Iterable<number>, k: number): SlotHit[] {
+  /** Exact top-`k` over the given candidate slots that `accept` (when given) allows. */
+  searchAmong(query: Float32Array, slots: Iterable<number>, k: number, accept?: (slot: number) => boolean): SlotHit[] {
     this.assertOpen();
     assertK(k);
-    return this.arena.scanAmong(this.arena.prepareQuery(query), slots, k);
+    return this.arena.scanAmong(this.arena.prepareQuery(query), slots, k, accept);
   }
 
   /** Marks the index unusable (there is no native memory to free). */

@@ -209,11 +209,11 @@ export class HnswIndex implements VectorIndex {
     return hits;
   }
 
-  /** Exact top-`k` over the given candidate slots only. */
-  searchAmong(query: Float32Array, slots: Iterable<number>, k: number): SlotHit[] {
+  /** Exact top-`k` over the given candidate slots that `accept` (when given) allows. */
+  searchAmong(query: Float32Array, slots: Iterable<number>, k: number, accept?: (slot: number) => boolean): SlotHit[] {
     this.open();
     assertK(k);
-    return this.arena.scanAmong(this.arena.prepareQuery(query), slots, k);
+    return this.arena.scanAmong(this.arena.prepareQuery(query), slots, k, accept);
   }
 
   /** Drops the native graph; the garbage collector frees its memory. The index is unusable afterwards. */

@@ -165,8 +165,8 @@ class LossyIndex implements VectorIndex {
     const hits = this.inner.search(query, k, options);
     return options?.exact === true || !this.lossy ? hits : hits.slice(0, Math.floor(hits.length / 2));
   }
-  searchAmong(query: Float32Array, slots: Iterable<number>, k: number): SlotHit[] {
-    return this.inner.searchAmong(query, slots, k);
+  searchAmong(query: Float32Array, slots: Iterable<number>, k: number, accept?: (slot: number) => boolean): SlotHit[] {
+    return this.inner.searchAmong(query, slots, k, accept);
   }
   close(): void {
     this.inner.close();

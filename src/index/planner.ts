@@ -143,8 +143,7 @@ export function planSearch(input: SearchPlanInput): SearchPlanResult {
 
   const exactMax = exactCandidatesMax(count);
   if (input.candidates !== undefined && input.candidates.size <= exactMax) {
-    const allowed = accept === undefined ? input.candidates : [...input.candidates].filter(accept);
-    return { hits: index.searchAmong(query, allowed, k), path: 'candidates' };
+    return { hits: index.searchAmong(query, input.candidates, k, accept), path: 'candidates' };
   }
   // The payload-index estimate is an upper bound; a sample is only a guess. Both steer the plan,
   // only the bound may excuse a short result below.

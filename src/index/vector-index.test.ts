@@ -196,6 +196,10 @@ for (const impl of IMPLEMENTATIONS) {
       assert.equal(index.searchAmong(q, candidates, 100).length, 10);
       assert.deepEqual(index.searchAmong(q, [], 5), []);
       assert.deepEqual(index.searchAmong(q, candidates, 0), []);
+      // With a predicate: only the candidates it accepts compete.
+      const odd = (s: number) => s % 2 === 1;
+      assert.deepEqual(index.searchAmong(q, new Set(candidates), 5, odd), bruteForceTopK(distance, stored, q, 5, (s) => allowed.has(s) && odd(s)));
+      assert.equal(index.searchAmong(q, candidates, 100, odd).length, 5);
       index.close();
     });
 

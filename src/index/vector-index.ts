@@ -37,8 +37,11 @@ export interface VectorIndex {
   vector(slot: number): Float32Array | undefined;
   /** Up to `k` best hits, best first, ties by lower slot. */
   search(query: Float32Array, k: number, options?: IndexSearchOptions): SlotHit[];
-  /** Exact top-`k` over the given candidate slots only (missing slots are skipped), best first. */
-  searchAmong(query: Float32Array, slots: Iterable<number>, k: number): SlotHit[];
+  /**
+   * Exact top-`k` over the given candidate slots only (missing slots, and slots `accept` rejects,
+   * are skipped), best first.
+   */
+  searchAmong(query: Float32Array, slots: Iterable<number>, k: number, accept?: (slot: number) => boolean): SlotHit[];
   /** Releases native memory; the index is unusable afterwards. */
   close(): void;
 }
