@@ -37,8 +37,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flagBool, flagInt, flagIntList, flagNumber, flagString, parseFlags, type Flags } from './args.js';
 import { fashionMnistDataset, loadDatasets, rowArray, selectionFromFlags, type Dataset } from './datasets.js';
-import { CACHE_DIR, groundTruth, recallAt, type GroundTruth } from './ground-truth.js';
-import { emit, note, nowMs, quantile, round, sleepMs } from './stats.js';
+import { CACHE_DIR, groundTruth, type GroundTruth } from './ground-truth.js';
+import { measureSequential, type SequentialSearchMeasurement } from './raw-hnswlib.js';
+import { emit, note, nowMs, round, sleepMs } from './stats.js';
 
 /** Peer name in the JSON lines. */
 export const PEER_NAME = 'chroma';
@@ -290,18 +291,7 @@ async function startServer(port: number, chroma: ChromaModule): Promise<ChromaCl
 // Measurements.
 
 /** Figures of one ef_search setting. */
-export interface ChromaSearchMeasurement {
-  /** Queries per second of the single client. */
-  qps: number;
-  /** Median round-trip latency, in milliseconds. */
-  p50Ms: number;
-  /** 99th-percentile round-trip latency, in milliseconds. */
-  p99Ms: number;
-  /** Mean recall@10 over the query set (first pass). */
-  recallAt10: number;
-  /** Queries timed (whole passes over the query set). */
-  queriesTimed: number;
-}
+export type ChromaSearchMeasurement = SequentialSearchMeasurement;
 
 /** Timing of one ingest. */
 interface IngestTiming {
@@ -342,37 +332,12 @@ async function ingest(collection: ChromaCollection, dataset: Dataset, firstQuery
  * ids and distances (what a Hektor search returns: ids and scores), not documents or metadata.
  * The ids of the first pass are graded after the timing.
  */
-async function measureSearch(collection: ChromaCollection, dataset: Dataset, truth: GroundTruth, queries: readonly number[][], minSeconds: number): Promise<ChromaSearchMeasurement> {
-  const { queryCount } = dataset;
-  const search = async (q: number): Promise<string[]> => {
+function measureSearch(collection: ChromaCollection, dataset: Dataset, truth: GroundTruth, queries: readonly number[][], minSeconds: number): Promise<ChromaSearchMeasurement> {
+  const search = async (q: number): Promise<number[]> => {
     const result = await collection.query({ queryEmbeddings: [queries[q]!], nResults: TOP_K, include: ['distances'] });
-    return result.ids[0] ?? [];
+    return (result.ids[0] ?? []).map(Number);
   };
-  for (let q = 0; q < Math.min(WARMUP_QUERIES, queryCount); q++) await search(q);
-  const firstPass: string[][] = [];
-  const latenciesMs: number[] = [];
-  let timedMs = 0;
-  let passes = 0;
-  while (passes === 0 || timedMs < minSeconds * 1000) {
-    const passStartMs = nowMs();
-    for (let q = 0; q < queryCount; q++) {
-      const startMs = nowMs();
-      const ids = await search(q);
-      latenciesMs.push(nowMs() - startMs);
-      if (passes === 0) firstPass.push(ids);
-    }
-    timedMs += nowMs() - passStartMs;
-    passes++;
-  }
-  let recallSum = 0;
-  for (let q = 0; q < queryCount; q++) recallSum += recallAt(dataset, truth, q, firstPass[q]!.map(Number), TOP_K);
-  return {
-    qps: latenciesMs.length / (timedMs / 1000),
-    p50Ms: quantile(latenciesMs, 0.5),
-    p99Ms: quantile(latenciesMs, 0.99),
-    recallAt10: recallSum / queryCount,
-    queriesTimed: latenciesMs.length,
-  };
+  return measureSequential(dataset, truth, search, minSeconds, WARMUP_QUERIES);
 }
 
 /** Settings of a bench run. */

@@ -24,8 +24,9 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { flagInt, flagIntList, flagNumber, flagString, parseFlags } from './args.js';
 import { loadDatasets, rowArray, selectionFromFlags, type Dataset } from './datasets.js';
-import { groundTruth, recallAt, type GroundTruth } from './ground-truth.js';
-import { emit, note, nowMs, quantile, round } from './stats.js';
+import { groundTruth, type GroundTruth } from './ground-truth.js';
+import { measureSequential, type SequentialSearchMeasurement } from './raw-hnswlib.js';
+import { emit, note, nowMs, round } from './stats.js';
 
 /** Peer name in the JSON lines. */
 export const PEER_NAME = 'pgvector';
@@ -45,18 +46,7 @@ const PG_BIN = '/usr/lib/postgresql/15/bin';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Figures of one ef_search setting. */
-export interface PgSearchMeasurement {
-  /** Queries per second of the single client. */
-  qps: number;
-  /** Median round-trip latency, in milliseconds. */
-  p50Ms: number;
-  /** 99th-percentile round-trip latency, in milliseconds. */
-  p99Ms: number;
-  /** Mean recall@10 over the query set (first pass). */
-  recallAt10: number;
-  /** Queries timed (whole passes over the query set). */
-  queriesTimed: number;
-}
+export type PgSearchMeasurement = SequentialSearchMeasurement;
 
 /** A running private PostgreSQL: where its files are and how to stop it. */
 interface PgInstance {
@@ -200,38 +190,13 @@ async function checkPlan(client: pg.Client, dataset: Dataset, queryLiterals: rea
 async function measureSearch(
   client: pg.Client, dataset: Dataset, truth: GroundTruth, queryLiterals: readonly string[], ef: number, statementName: string, minSeconds: number,
 ): Promise<PgSearchMeasurement> {
-  const { queryCount } = dataset;
   await client.query(`SET hnsw.ef_search = ${ef}`);
   const text = searchSql(dataset);
   const search = async (q: number): Promise<number[]> => {
     const result = await client.query<[number]>({ name: statementName, text, values: [queryLiterals[q]!], rowMode: 'array' });
     return result.rows.map((row) => row[0]);
   };
-  for (let q = 0; q < Math.min(WARMUP_QUERIES, queryCount); q++) await search(q);
-  const firstPass: number[][] = [];
-  const latenciesMs: number[] = [];
-  let timedMs = 0;
-  let passes = 0;
-  while (passes === 0 || timedMs < minSeconds * 1000) {
-    const passStartMs = nowMs();
-    for (let q = 0; q < queryCount; q++) {
-      const startMs = nowMs();
-      const ids = await search(q);
-      latenciesMs.push(nowMs() - startMs);
-      if (passes === 0) firstPass.push(ids);
-    }
-    timedMs += nowMs() - passStartMs;
-    passes++;
-  }
-  let recallSum = 0;
-  for (let q = 0; q < queryCount; q++) recallSum += recallAt(dataset, truth, q, firstPass[q]!, TOP_K);
-  return {
-    qps: latenciesMs.length / (timedMs / 1000),
-    p50Ms: quantile(latenciesMs, 0.5),
-    p99Ms: quantile(latenciesMs, 0.99),
-    recallAt10: recallSum / queryCount,
-    queriesTimed: latenciesMs.length,
-  };
+  return measureSequential(dataset, truth, search, minSeconds, WARMUP_QUERIES);
 }
 
 /** Ingests one dataset and measures it at every ef_search, emitting the JSON lines. */
