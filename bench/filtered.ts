@@ -43,12 +43,12 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { flagBool, flagInt, flagNumber, parseFlags } from './args.js';
 import { loadDatasets, rowArray, selectionFromFlags, type Dataset } from './datasets.js';
-import { groundTruth, recallAt, type GroundTruth } from './ground-truth.js';
+import { groundTruth, summarisePasses, type GroundTruth } from './ground-truth.js';
 import type { GroundTruthWorkerData } from './ground-truth-worker.js';
 import { HektorServer } from './hektor-server.js';
 import { COLLECTION, createCollection, runClosedLoop, vectorJson } from './hektor-rest.js';
 import { createClient, sendOk, type RestClient } from './rest-client.js';
-import { emit, note, nowMs, processCpuMs, quantile, round } from './stats.js';
+import { emit, note, nowMs, processCpuMs, round } from './stats.js';
 
 /** Recall@10 every selectivity must reach. */
 const RECALL_BAR = 0.95;
@@ -251,14 +251,8 @@ async function measure(
   }
   const serverCpuUsPerQuery = ((processCpuMs(serverPid) - serverCpuStartMs) * 1000) / latenciesMs.length;
   const planPaths = counterDiff(plansBefore, await planCounters(client));
-  let recallSum = 0;
-  for (let q = 0; q < dataset.queryCount; q++) recallSum += recallAt(dataset, truth, q, firstPass[q]!, K);
   return {
-    qps: latenciesMs.length / (timedMs / 1000),
-    p50Ms: quantile(latenciesMs, 0.5),
-    p99Ms: quantile(latenciesMs, 0.99),
-    recallAt10: recallSum / dataset.queryCount,
-    queriesTimed: latenciesMs.length,
+    ...summarisePasses(dataset, truth, latenciesMs, timedMs, firstPass),
     serverCpuUsPerQuery,
     violations: violations.count,
     planPaths,

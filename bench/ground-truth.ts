@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { exactDistance, type Dataset } from './datasets.js';
 import type { GroundTruthWorkerData } from './ground-truth-worker.js';
-import { note, nowMs } from './stats.js';
+import { note, nowMs, quantile } from './stats.js';
 
 /** Neighbours stored per query: enough for recall@10 and for recall@100 later. */
 export const GROUND_TRUTH_K = 100;
@@ -136,4 +136,34 @@ export function recallAt(dataset: Dataset, truth: GroundTruth, queryIndex: numbe
     if (exactDistance(dataset, queryIndex, id) <= threshold) hits++;
   }
   return hits / k;
+}
+
+/** What every search measurement reports: throughput, latency and recall@10. */
+export interface PassSummary {
+  /** Queries per second over the timed passes. */
+  qps: number;
+  /** Median latency, in milliseconds. */
+  p50Ms: number;
+  /** 99th-percentile latency, in milliseconds. */
+  p99Ms: number;
+  /** Mean recall@10 of the first pass. */
+  recallAt10: number;
+  /** Queries timed. */
+  queriesTimed: number;
+}
+
+/**
+ * Summarises timed passes over the query set: QPS over `timedMs`, latency quantiles, and the mean
+ * recall@10 of the ids each query returned in the first pass (`firstPass[q]`, base indices).
+ */
+export function summarisePasses(dataset: Dataset, truth: GroundTruth, latenciesMs: number[], timedMs: number, firstPass: readonly ArrayLike<number>[]): PassSummary {
+  let recallSum = 0;
+  for (let q = 0; q < dataset.queryCount; q++) recallSum += recallAt(dataset, truth, q, firstPass[q] ?? [], 10);
+  return {
+    qps: latenciesMs.length / (timedMs / 1000),
+    p50Ms: quantile(latenciesMs, 0.5),
+    p99Ms: quantile(latenciesMs, 0.99),
+    recallAt10: recallSum / dataset.queryCount,
+    queriesTimed: latenciesMs.length,
+  };
 }

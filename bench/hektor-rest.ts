@@ -4,7 +4,7 @@
  */
 
 import { rowArray, type Dataset } from './datasets.js';
-import { recallAt, type GroundTruth } from './ground-truth.js';
+import { summarisePasses, type GroundTruth } from './ground-truth.js';
 import { HNSW_PARAMS, type SearchMeasurement } from './raw-hnswlib.js';
 import { sendOk, type RestClient } from './rest-client.js';
 import { nowMs, ownCpuMs, processCpuMs, quantile, sleepMs } from './stats.js';
@@ -163,17 +163,7 @@ export async function measureRestSearch(
   }
   const serverCpuUsPerQuery = ((processCpuMs(serverPid) - serverCpuStartMs) * 1000) / latenciesMs.length;
   const clientCpuUsPerQuery = ((ownCpuMs() - clientCpuStartMs) * 1000) / latenciesMs.length;
-  let recallSum = 0;
-  for (let q = 0; q < dataset.queryCount; q++) recallSum += recallAt(dataset, truth, q, firstPass[q]!, 10);
-  return {
-    qps: latenciesMs.length / (timedMs / 1000),
-    p50Ms: quantile(latenciesMs, 0.5),
-    p99Ms: quantile(latenciesMs, 0.99),
-    recallAt10: recallSum / dataset.queryCount,
-    queriesTimed: latenciesMs.length,
-    serverCpuUsPerQuery,
-    clientCpuUsPerQuery,
-  };
+  return { ...summarisePasses(dataset, truth, latenciesMs, timedMs, firstPass), serverCpuUsPerQuery, clientCpuUsPerQuery };
 }
 
 /** Runs task(0 … total−1) with `concurrency` loops pulling the next index from a shared cursor. */

@@ -38,7 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { flagBool, flagInt, flagIntList, flagNumber, flagString, parseFlags, type Flags } from './args.js';
 import { fashionMnistDataset, loadDatasets, rowArray, selectionFromFlags, type Dataset } from './datasets.js';
 import { CACHE_DIR, groundTruth, type GroundTruth } from './ground-truth.js';
-import { measureSequential, type SequentialSearchMeasurement } from './raw-hnswlib.js';
+import { emitPeerSearch, measureSequential, type SequentialSearchMeasurement } from './peers.js';
 import { emit, note, nowMs, round, sleepMs } from './stats.js';
 
 /** Peer name in the JSON lines. */
@@ -384,19 +384,7 @@ async function benchDataset(client: ChromaClientLike, dataset: Dataset, options:
       date: options.date,
     });
     const m = await measureSearch(collection, dataset, truth, queries, options.minSeconds);
-    emit({
-      bench: 'peer',
-      peer: PEER_NAME,
-      dataset: dataset.name,
-      ef_search: ef,
-      clients: 1,
-      qps: round(m.qps, 1),
-      p50_ms: round(m.p50Ms, 3),
-      p99_ms: round(m.p99Ms, 3),
-      recall_at_10: round(m.recallAt10, 4),
-      queries_timed: m.queriesTimed,
-      date: options.date,
-    });
+    emitPeerSearch(PEER_NAME, dataset, ef, m, options.date);
     await client.deleteCollection({ name });
   }
 }

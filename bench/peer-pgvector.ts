@@ -25,7 +25,7 @@ import pg from 'pg';
 import { flagInt, flagIntList, flagNumber, flagString, parseFlags } from './args.js';
 import { loadDatasets, rowArray, selectionFromFlags, type Dataset } from './datasets.js';
 import { groundTruth, type GroundTruth } from './ground-truth.js';
-import { measureSequential, type SequentialSearchMeasurement } from './raw-hnswlib.js';
+import { emitPeerSearch, measureSequential, type SequentialSearchMeasurement } from './peers.js';
 import { emit, note, nowMs, round } from './stats.js';
 
 /** Peer name in the JSON lines. */
@@ -226,19 +226,7 @@ async function benchDataset(client: pg.Client, dataset: Dataset, efs: readonly n
     note(`${dataset.name}: ef_search=${ef}`);
     const statementName = `knn_${dataset.name.replace(/[^a-z0-9]/gi, '_')}_ef${ef}`;
     const m = await measureSearch(client, dataset, truth, queryLiterals, ef, statementName, minSeconds);
-    emit({
-      bench: 'peer',
-      peer: PEER_NAME,
-      dataset: dataset.name,
-      ef_search: ef,
-      clients: 1,
-      qps: round(m.qps, 1),
-      p50_ms: round(m.p50Ms, 3),
-      p99_ms: round(m.p99Ms, 3),
-      recall_at_10: round(m.recallAt10, 4),
-      queries_timed: m.queriesTimed,
-      date,
-    });
+    emitPeerSearch(PEER_NAME, dataset, ef, m, date);
   }
   await client.query('DROP TABLE items');
 }

@@ -6,8 +6,8 @@
 import hnswlib from 'hnswlib-node';
 import type { HierarchicalNSW as NativeHnsw } from 'hnswlib-node';
 import { rowArray, type Dataset } from './datasets.js';
-import { recallAt, type GroundTruth } from './ground-truth.js';
-import { nowMs, ownCpuMs, quantile } from './stats.js';
+import { summarisePasses, type GroundTruth } from './ground-truth.js';
+import { nowMs, ownCpuMs } from './stats.js';
 
 const { HierarchicalNSW } = hnswlib;
 
@@ -110,69 +110,5 @@ export function measureInProcess(dataset: Dataset, truth: GroundTruth, search: (
     passes++;
   }
   const cpuUsPerQuery = ((ownCpuMs() - cpuStartMs) * 1000) / latenciesMs.length;
-  let recallSum = 0;
-  for (let q = 0; q < queryCount; q++) recallSum += recallAt(dataset, truth, q, firstPass[q]!, 10);
-  return {
-    qps: latenciesMs.length / (timedMs / 1000),
-    p50Ms: quantile(latenciesMs, 0.5),
-    p99Ms: quantile(latenciesMs, 0.99),
-    recallAt10: recallSum / queryCount,
-    queriesTimed: latenciesMs.length,
-    serverCpuUsPerQuery: cpuUsPerQuery,
-    clientCpuUsPerQuery: cpuUsPerQuery,
-  };
-}
-
-/** QPS, latency and recall@10 of a sequential client of another engine (no CPU split). */
-export interface SequentialSearchMeasurement {
-  /** Queries per second of the single client. */
-  qps: number;
-  /** Median round-trip latency, in milliseconds. */
-  p50Ms: number;
-  /** 99th-percentile round-trip latency, in milliseconds. */
-  p99Ms: number;
-  /** Mean recall@10 over the query set (first pass). */
-  recallAt10: number;
-  /** Queries timed (whole passes over the query set). */
-  queriesTimed: number;
-}
-
-/**
- * `measureInProcess` for an asynchronous search (a peer database's client): `warmup` queries
- * first, then one query in flight at a time, whole passes over the query set until `minSeconds`
- * have passed; the base indices returned by the first pass are graded after the timing.
- */
-export async function measureSequential(
-  dataset: Dataset,
-  truth: GroundTruth,
-  search: (queryIndex: number) => Promise<ArrayLike<number>>,
-  minSeconds: number,
-  warmup: number,
-): Promise<SequentialSearchMeasurement> {
-  const { queryCount } = dataset;
-  for (let q = 0; q < Math.min(warmup, queryCount); q++) await search(q);
-  const firstPass: ArrayLike<number>[] = [];
-  const latenciesMs: number[] = [];
-  let timedMs = 0;
-  let passes = 0;
-  while (passes === 0 || timedMs < minSeconds * 1000) {
-    const passStartMs = nowMs();
-    for (let q = 0; q < queryCount; q++) {
-      const startMs = nowMs();
-      const ids = await search(q);
-      latenciesMs.push(nowMs() - startMs);
-      if (passes === 0) firstPass.push(ids);
-    }
-    timedMs += nowMs() - passStartMs;
-    passes++;
-  }
-  let recallSum = 0;
-  for (let q = 0; q < queryCount; q++) recallSum += recallAt(dataset, truth, q, firstPass[q]!, 10);
-  return {
-    qps: latenciesMs.length / (timedMs / 1000),
-    p50Ms: quantile(latenciesMs, 0.5),
-    p99Ms: quantile(latenciesMs, 0.99),
-    recallAt10: recallSum / queryCount,
-    queriesTimed: latenciesMs.length,
-  };
+  return { ...summarisePasses(dataset, truth, latenciesMs, timedMs, firstPass), serverCpuUsPerQuery: cpuUsPerQuery, clientCpuUsPerQuery: cpuUsPerQuery };
 }
