@@ -165,6 +165,21 @@ export class ClusterCollections {
     return this.meta(name);
   }
 
+  /**
+   * Catches up with the incarnation of a collection that a coordinator routed a shard call by:
+   * when this node does not know the collection yet, or knows an older incarnation, a ReadIndex
+   * round and its local effects come first (the coordinator routed by committed metadata, so
+   * afterwards this node has it). Serving a just-created collection no longer fails with
+   * collection_not_found because this node applied the creation a moment later.
+   */
+  async catchUpTo(name: string, incarnation: number): Promise<void> {
+    const known = this.cluster.metadata.current.collections[name];
+    if (known === undefined || (known.config.raft_index ?? 0) < incarnation) {
+      await this.cluster.linearize();
+      await this.settled();
+    }
+  }
+
   /** This node's part of a collection, or undefined when it holds none (or the collection is unknown). */
   localIfAny(name: string): Collection | undefined {
     return this.exists(name) && this.catalog.has(name) ? this.catalog.get(name) : undefined;

@@ -302,6 +302,7 @@ export class PointRouter {
   private async serve(request: ShardCallRequest__Output): Promise<Buffer> {
     const body = JSON.parse(request.body.toString('utf8')) as ShardCallBody;
     if (body.op !== request.op) throw new HektorError('invalid_request', 'shard call op mismatch');
+    await this.collections.catchUpTo(request.collection, request.incarnation);
     const result = await this.execute(request.collection, request.incarnation, request.shards, body);
     return Buffer.from(JSON.stringify(result));
   }
