@@ -43,7 +43,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { flagBool, flagInt, flagNumber, parseFlags } from './args.js';
 import { loadDatasets, rowArray, selectionFromFlags, type Dataset } from './datasets.js';
-import { groundTruth, summarisePasses, type GroundTruth } from './ground-truth.js';
+import { groundTruth, summarisePasses, type GroundTruth, type PassSummary } from './ground-truth.js';
 import type { GroundTruthWorkerData } from './ground-truth-worker.js';
 import { HektorServer } from './hektor-server.js';
 import { COLLECTION, createCollection, runClosedLoop, vectorJson } from './hektor-rest.js';
@@ -78,13 +78,8 @@ const clients = flagInt(flags, 'clients', 1);
 const minSeconds = flagNumber(flags, 'seconds', quick ? 1 : 3);
 const date = new Date().toISOString();
 
-/** Figures of one measured search setting. */
-interface Measurement {
-  qps: number;
-  p50Ms: number;
-  p99Ms: number;
-  recallAt10: number;
-  queriesTimed: number;
+/** Figures of one measured search setting: the pass summary plus the server's side. */
+interface Measurement extends PassSummary {
   serverCpuUsPerQuery: number;
   /** Filtered hits whose bucket is not below the threshold (0 for the unfiltered reference). */
   violations: number;
