@@ -43,7 +43,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { flagBool, flagInt, flagNumber, parseFlags } from './args.js';
 import { loadDatasets, rowArray, selectionFromFlags, type Dataset } from './datasets.js';
-import { groundTruth, summarisePasses, type GroundTruth, type PassSummary } from './ground-truth.js';
+import { groundTruth, passFields, summarisePasses, type GroundTruth, type PassSummary } from './ground-truth.js';
 import type { GroundTruthWorkerData } from './ground-truth-worker.js';
 import { HektorServer } from './hektor-server.js';
 import { COLLECTION, createCollection, runClosedLoop, vectorJson } from './hektor-rest.js';
@@ -290,11 +290,7 @@ async function benchDataset(dataset: Dataset): Promise<void> {
         selectivity: s,
         ef,
         clients,
-        qps: round(m.qps, 1),
-        p50_ms: round(m.p50Ms, 4),
-        p99_ms: round(m.p99Ms, 4),
-        recall_at_10: round(m.recallAt10, 4),
-        queries_timed: m.queriesTimed,
+        ...passFields(m),
         server_cpu_us_per_query: round(m.serverCpuUsPerQuery, 1),
         violations: m.violations,
         plan_paths: m.planPaths,

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { exactDistance, type Dataset } from './datasets.js';
 import type { GroundTruthWorkerData } from './ground-truth-worker.js';
-import { note, nowMs, quantile } from './stats.js';
+import { note, nowMs, quantile, round } from './stats.js';
 
 /** Neighbours stored per query: enough for recall@10 and for recall@100 later. */
 export const GROUND_TRUTH_K = 100;
@@ -166,4 +166,9 @@ export function summarisePasses(dataset: Dataset, truth: GroundTruth, latenciesM
     recallAt10: recallSum / dataset.queryCount,
     queriesTimed: latenciesMs.length,
   };
+}
+
+/** The JSON-line fields of a pass summary, rounded the same way in every bench. */
+export function passFields(m: PassSummary): { qps: number; p50_ms: number; p99_ms: number; recall_at_10: number; queries_timed: number } {
+  return { qps: round(m.qps, 1), p50_ms: round(m.p50Ms, 4), p99_ms: round(m.p99Ms, 4), recall_at_10: round(m.recallAt10, 4), queries_timed: m.queriesTimed };
 }

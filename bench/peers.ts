@@ -4,8 +4,8 @@
  */
 
 import type { Dataset } from './datasets.js';
-import { summarisePasses, type GroundTruth, type PassSummary } from './ground-truth.js';
-import { emit, nowMs, round } from './stats.js';
+import { passFields, summarisePasses, type GroundTruth, type PassSummary } from './ground-truth.js';
+import { emit, nowMs } from './stats.js';
 
 /** QPS, latency and recall@10 of a sequential client of another engine (no CPU split). */
 export type SequentialSearchMeasurement = PassSummary;
@@ -50,11 +50,7 @@ export function emitPeerSearch(peer: string, dataset: Dataset, efSearch: number,
     dataset: dataset.name,
     ef_search: efSearch,
     clients: 1,
-    qps: round(m.qps, 1),
-    p50_ms: round(m.p50Ms, 3),
-    p99_ms: round(m.p99Ms, 3),
-    recall_at_10: round(m.recallAt10, 4),
-    queries_timed: m.queriesTimed,
+    ...passFields(m),
     date,
   });
 }

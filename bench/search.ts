@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flagBool, flagIntList, flagNumber, flagString, parseFlags } from './args.js';
 import { loadDatasets, selectionFromFlags, type Dataset } from './datasets.js';
-import { groundTruth, type GroundTruth } from './ground-truth.js';
+import { groundTruth, passFields, type GroundTruth } from './ground-truth.js';
 import { buildHektorIndex, INDEX_ENGINE, measureHektorIndex } from './hektor-index.js';
 import { HektorServer } from './hektor-server.js';
 import { createCollection, measureFloor, measureRestSearch, upsertAll, vectorJson } from './hektor-rest.js';
@@ -98,11 +98,7 @@ function searchLine(dataset: Dataset, point: Point, baseline: SearchMeasurement 
     engine,
     clients,
     ef,
-    qps: round(m.qps, 1),
-    p50_ms: round(m.p50Ms, 4),
-    p99_ms: round(m.p99Ms, 4),
-    recall_at_10: round(m.recallAt10, 4),
-    queries_timed: m.queriesTimed,
+    ...passFields(m),
     server_cpu_us_per_query: round(m.serverCpuUsPerQuery, 1),
     client_cpu_us_per_query: round(m.clientCpuUsPerQuery, 1),
     ...extra,
