@@ -133,7 +133,7 @@ function scoredJson(r: ScoredRecord): Record<string, unknown> {
 
 /**
  * True when a JSON text could hold a `__proto__` or `constructor` key: it spells one of them
- * out, or it has a `\\u` escape that could spell one. Texts without any of these cannot, so
+ * out, or it has a `\u` escape that could spell one. Texts without any of these cannot, so
  * plain `JSON.parse` is as safe for them as the poisoning checks.
  */
 function mayPoison(text: string): boolean {
