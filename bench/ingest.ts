@@ -5,7 +5,7 @@
  * the same graph from empty. JSON lines on stdout.
  *
  *   npm run bench:ingest -- --dataset synthetic|fashion-mnist --size N --batches 1,64,256,1000
- *     --single-points 2000 --concurrency 1 --quick
+ *     --single-points 2000 --concurrency 1 --quick --server-cpu-prof DIR
  */
 
 import { flagBool, flagInt, flagIntList, flagString, parseFlags } from './args.js';
@@ -25,6 +25,7 @@ const batchSizes = flagIntList(flags, 'batches', [1, 64, 256, 1000]);
 const singlePoints = flagInt(flags, 'single-points', quick ? 500 : SINGLE_POINTS_DEFAULT);
 const concurrency = flagInt(flags, 'concurrency', 1);
 const clientName = flagString(flags, 'client') ?? 'node-http';
+const cpuProfileDir = flagString(flags, 'server-cpu-prof');
 const date = new Date().toISOString();
 
 /** Points loaded at a batch size: small batches are capped so that the run stays short. */
@@ -37,7 +38,7 @@ async function benchDataset(dataset: Dataset): Promise<void> {
   note(`${dataset.name}: raw hnswlib-node build`);
   const raw = buildRaw(dataset, { checkpoints: counts });
   emit({ bench: 'ingest', dataset: dataset.name, engine: RAW_ENGINE, points: dataset.baseCount, points_per_s: round(raw.pointsPerSecond, 1), seconds: round(raw.buildSeconds, 2), cpu_us_per_point: round(raw.cpuUsPerPoint, 1), date });
-  const server = await HektorServer.start();
+  const server = await HektorServer.start({ cpuProfileDir });
   try {
     const client = createClient(clientName, server.url, concurrency);
     for (const batchSize of batchSizes) {

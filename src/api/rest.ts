@@ -4,6 +4,7 @@
  * stable code, an HTTP status and a message that says what to fix, and the server stays up.
  */
 
+import { isAscii } from 'node:buffer';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -141,6 +142,15 @@ function mayPoison(text: string): boolean {
 }
 
 /**
+ * Decodes a request body. JSON bodies are almost always pure ASCII (vectors are numbers), and
+ * for those a latin1 decode gives the same string several times faster than a UTF-8 decode,
+ * which validates every byte (8 ms against 1 ms for a 2.5 MB batch of 1000 points here).
+ */
+function decodeBody(body: Buffer): string {
+  return isAscii(body) ? body.toString('latin1') : body.toString('utf8');
+}
+
+/**
  * Replaces Fastify's JSON body parser with one that skips the prototype-poisoning scans
  * (two regular expressions over the whole body, a large share of a vector search's parse time)
  * for bodies that cannot poison. Any other body, an empty one, and invalid JSON go to Fastify's
@@ -149,8 +159,8 @@ function mayPoison(text: string): boolean {
 function installJsonParser(app: FastifyInstance): void {
   const secure = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body as string;
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const text = decodeBody(body as Buffer);
     if (text.length > 0 && !mayPoison(text)) {
       let parsed: unknown;
       try {

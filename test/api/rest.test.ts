@@ -283,6 +283,17 @@ describe('validation', () => {
     assert.equal((r.json as { status: { code: string } }).status.code, 'payload_too_large');
     assert.equal(await client.count('v'), 0);
   });
+
+  test('bodies with raw UTF-8 text decode as UTF-8 (ASCII bodies take a faster decode)', async () => {
+    await client.createCollection('utf8', { vectors: { size: 3, distance: 'Dot' } });
+    const text = 'café — 東京 🚀';
+    const put = await http(url, 'PUT', '/collections/utf8/points?wait=true', undefined, `{"points":[{"id":7,"vector":[1,2,3],"payload":{"t":"${text}"}}]}`);
+    assert.equal(put.status, 200, JSON.stringify(put.json));
+    const found = await http(url, 'POST', '/collections/utf8/points/scroll', undefined, `{"filter":{"must":[{"key":"t","match":{"value":"${text}"}}]},"with_payload":true}`);
+    assert.equal(found.status, 200, JSON.stringify(found.json));
+    const points = (found.json as { result: { points: { id: number; payload: { t: string } }[] } }).result.points;
+    assert.deepEqual(points.map((p) => [p.id, p.payload.t]), [[7, text]]);
+  });
 });
 
 describe('service endpoints', () => {
