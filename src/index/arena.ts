@@ -6,6 +6,7 @@
 
 import { assert } from '../base/assert.js';
 import { arenaScorer, higherIsBetter, normalizeInto, type ArenaScorer } from './distance.js';
+import { SlotSet } from './slot-set.js';
 import { TopK } from './top-k.js';
 import type { Distance, SlotHit } from './types.js';
 
@@ -136,13 +137,21 @@ export class VectorArena {
 
   /**
    * Exact top-`k` over the given slots that `accept` (when given) allows; dead or unknown slots are
-   * skipped, duplicates counted once. A Set is iterated as is (no copy).
+   * skipped, duplicates counted once. A Set or a SlotSet is iterated as is (no copy).
    */
   scanAmong(preparedQuery: Float32Array, slots: Iterable<number>, k: number, accept?: (slot: number) => boolean): SlotHit[] {
-    const unique = slots instanceof Set ? (slots as Set<number>) : new Set(slots);
+    const unique = slots instanceof Set || slots instanceof SlotSet ? (slots as Set<number> | SlotSet) : new Set(slots);
     const top = new TopK(Math.min(k, unique.size, this.liveCount), higherIsBetter(this.distance));
     if (top.k === 0) return [];
     const { data, dim, scorer } = this;
+    if (unique instanceof SlotSet) {
+      // Ascending slots: the arena is read front to back.
+      unique.forEach((slot) => {
+        if (!this.has(slot) || (accept !== undefined && !accept(slot))) return;
+        top.offer(slot, scorer(data, slot * dim, preparedQuery));
+      });
+      return top.drain();
+    }
     for (const slot of unique) {
       if (!this.has(slot)) continue;
       if (accept !== undefined && !accept(slot)) continue;

@@ -87,7 +87,7 @@ function bruteForce(filter: Filter, payloads: Map<number, Payload>): Set<number>
   return out;
 }
 
-function sorted(set: Set<number> | undefined): number[] {
+function sorted(set: Iterable<number> | undefined): number[] {
   return [...(set ?? [])].sort((a, b) => a - b);
 }
 
@@ -105,11 +105,17 @@ test('payload indexes: candidates equal brute-force evaluation for indexed filte
       const filter = randomFilter(rng, true);
       const want = bruteForce(filter, payloads);
       const got = indexes.candidates(filter);
-      assert.deepEqual(sorted(got), sorted(want), `${round} filter ${JSON.stringify(filter)}`);
+      assert.deepEqual(sorted(got?.slots), sorted(want), `${round} filter ${JSON.stringify(filter)}`);
+      if (got !== undefined && !got.exact) inexact++;
+      // Under a size bound some sets may be skipped; whatever is called exact must still be.
+      const bounded = indexes.candidates(filter, 300);
+      if (bounded?.exact === true) assert.deepEqual(sorted(bounded.slots), sorted(want), `${round} bounded ${JSON.stringify(filter)}`);
+      else if (bounded !== undefined) for (const slot of want) assert.ok(bounded.slots.has(slot), `${round} bounded superset`);
       const estimate = indexes.estimate(filter);
       assert.ok(estimate !== undefined && estimate >= want.size, `${round}: the estimate ${estimate} bounds ${want.size} matches`);
     }
   };
+  let inexact = 0;
   check('fresh');
   // Overwrite a third of the points and delete a sixth, feeding old payloads to remove().
   for (let slot = 0; slot < 3000; slot += 3) {
@@ -125,6 +131,7 @@ test('payload indexes: candidates equal brute-force evaluation for indexed filte
     }
   }
   check('after updates');
+  assert.ok(inexact > 0 && inexact < 200, `uuid conditions make some candidate sets inexact (got ${inexact} of 300)`);
 });
 
 test('payload indexes: candidates are a superset when the filter has conditions no index answers', () => {
@@ -141,7 +148,9 @@ test('payload indexes: candidates are a superset when the filter has conditions 
     const want = bruteForce(filter, payloads);
     const got = indexes.candidates(filter, rng.chance(0.5) ? 300 : Number.POSITIVE_INFINITY);
     if (got === undefined) continue;
-    for (const slot of want) assert.ok(got.has(slot), `slot ${slot} matches but is not a candidate: ${JSON.stringify(filter)}`);
+    for (const slot of want) assert.ok(got.slots.has(slot), `slot ${slot} matches but is not a candidate: ${JSON.stringify(filter)}`);
+    // These filters all have a must_not and an unindexed condition: never exact.
+    assert.equal(got.exact, false, JSON.stringify(filter));
   }
   assert.equal(indexes.candidates(parseFilter({ must: [{ key: 'unindexed', match: { value: 1 } }] })), undefined);
   assert.equal(indexes.candidates(parseFilter({ must: [{ key: 'city', match: { text: 'Pa' } }] })), undefined);
@@ -151,10 +160,16 @@ test('payload indexes: candidates are a superset when the filter has conditions 
   // A uuid index canonicalises, so a differently written UUID is still a candidate (a superset;
   // the filter itself compares strings exactly).
   indexes.add(5000, { u: uuidOf(3).toUpperCase() });
-  assert.ok(indexes.candidates(parseFilter({ must: [{ key: 'u', match: { value: uuidOf(3) } }] }))?.has(5000));
+  const byUuid = indexes.candidates(parseFilter({ must: [{ key: 'u', match: { value: uuidOf(3) } }] }));
+  assert.ok(byUuid?.slots.has(5000));
+  assert.equal(byUuid?.exact, false, 'uuid candidates are a superset, not exact');
   const big = parseFilter({ must: [{ key: 'price', range: { gte: 0 } }] });
   assert.equal(indexes.candidates(big, 100), undefined, 'a candidate set larger than sizeMax is not built');
-  assert.equal(indexes.candidates(big)?.size, 2000);
+  assert.equal(indexes.candidates(big)?.slots.size, 2000);
+  assert.equal(indexes.candidates(big)?.exact, true);
+  // A must condition skipped because its set is far larger than the bound makes the result inexact.
+  const skipped = indexes.candidates(parseFilter({ must: [{ key: 'price', range: { gte: 0 } }, { key: 'n', match: { value: 3 } }] }), 50);
+  if (skipped !== undefined) assert.equal(skipped.exact, false);
 });
 
 test('payload indexes: list, create, drop and their bounds', () => {
@@ -204,7 +219,7 @@ test('payload indexes: numeric ranges stay right across many distinct values, me
       const hi = lo + rng.next() * 200;
       const filter = parseFilter({ must: [{ key: 'x', range: { gt: lo, lte: hi } }] });
       const want = [...values].filter(([, x]) => x > lo && x <= hi).map(([s]) => s);
-      assert.deepEqual(sorted(indexes.candidates(filter)), want.sort((a, b) => a - b));
+      assert.deepEqual(sorted(indexes.candidates(filter)?.slots), want.sort((a, b) => a - b));
     }
   }
 });

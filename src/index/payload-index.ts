@@ -18,6 +18,7 @@ import { HektorError } from '../base/errors.js';
 import { parsePointId } from '../base/ids.js';
 import { assert } from '../base/assert.js';
 import { parseKey, rangeCheck, valuesAtKey, type KeyStep } from './filter.js';
+import { SlotSet } from './slot-set.js';
 import type { Condition, FieldCondition, Filter, JsonValue, Payload, PayloadIndexType, RangeCondition } from './types.js';
 
 /** Most indexed payload fields per collection shard. */
@@ -31,6 +32,14 @@ export interface PayloadIndexInfo {
   points: number;
 }
 
+/** Payload-index candidates of a filter. */
+export interface Candidates {
+  /** A superset of the matching slots, or exactly them when `exact`. */
+  slots: SlotSet;
+  /** True when `slots` are exactly the slots the filter matches (no need to evaluate it). */
+  exact: boolean;
+}
+
 /** One field's index. */
 interface FieldIndex {
   readonly type: PayloadIndexType;
@@ -40,8 +49,16 @@ interface FieldIndex {
   add(slot: number, values: readonly JsonValue[]): number;
   /** Unindexes the values of one point; returns how many were indexed. */
   remove(slot: number, values: readonly JsonValue[]): number;
-  /** Slots matching the condition, or undefined when this index cannot answer it. */
-  collect(condition: FieldCondition): Set<number> | undefined;
+  /**
+   * Adds the slots matching the condition to `out` and returns true, or returns false (adding
+   * nothing) when this index cannot answer it.
+   */
+  collectInto(condition: FieldCondition, out: SlotSet): boolean;
+  /**
+   * True when the slots `collectInto` gives for an answerable condition are exactly the points the
+   * filter evaluator matches, not a superset (a uuid index canonicalises, the filter does not).
+   */
+  readonly exact: boolean;
   /** Number of slots matching the condition (counting stops past `cap`), or undefined. */
   estimate(condition: FieldCondition, cap: number): number | undefined;
 }
@@ -65,7 +82,7 @@ function removeFromSet<K>(map: Map<K, Set<number>>, key: K, slot: number): boole
   return true;
 }
 
-function unionInto(target: Set<number>, source: Set<number> | undefined): void {
+function unionInto(target: SlotSet, source: Set<number> | undefined): void {
   if (source !== undefined) for (const slot of source) target.add(slot);
 }
 
@@ -74,7 +91,11 @@ class StringFieldIndex implements FieldIndex {
   points = 0;
   private readonly slotsByValue = new Map<string, Set<number>>();
 
-  constructor(readonly type: 'keyword' | 'uuid') {}
+  readonly exact: boolean;
+
+  constructor(readonly type: 'keyword' | 'uuid') {
+    this.exact = type === 'keyword';
+  }
 
   private canonical(value: string): string {
     if (this.type === 'keyword') return value;
@@ -119,12 +140,11 @@ class StringFieldIndex implements FieldIndex {
     return undefined;
   }
 
-  collect(condition: FieldCondition): Set<number> | undefined {
+  collectInto(condition: FieldCondition, out: SlotSet): boolean {
     const keys = this.keys(condition);
-    if (keys === undefined) return undefined;
-    const out = new Set<number>();
+    if (keys === undefined) return false;
     for (const key of keys) unionInto(out, this.slotsByValue.get(key));
-    return out;
+    return true;
   }
 
   estimate(condition: FieldCondition, cap: number): number | undefined {
@@ -142,6 +162,7 @@ class StringFieldIndex implements FieldIndex {
 /** Boolean index: true → slots, false → slots. */
 class BoolFieldIndex implements FieldIndex {
   readonly type = 'bool';
+  readonly exact = true;
   points = 0;
   private readonly slotsByValue = new Map<boolean, Set<number>>();
 
@@ -165,10 +186,11 @@ class BoolFieldIndex implements FieldIndex {
     return indexed;
   }
 
-  collect(condition: FieldCondition): Set<number> | undefined {
+  collectInto(condition: FieldCondition, out: SlotSet): boolean {
     const match = condition.match;
-    if (match === undefined || condition.range !== undefined || !('value' in match) || typeof match.value !== 'boolean') return undefined;
-    return new Set(this.slotsByValue.get(match.value));
+    if (match === undefined || condition.range !== undefined || !('value' in match) || typeof match.value !== 'boolean') return false;
+    unionInto(out, this.slotsByValue.get(match.value));
+    return true;
   }
 
   estimate(condition: FieldCondition): number | undefined {
@@ -185,6 +207,8 @@ class BoolFieldIndex implements FieldIndex {
  * Values whose last slot left stay in `sorted` as stale entries until the next merge.
  */
 class NumericFieldIndex implements FieldIndex {
+  /** Every finite number is indexed, and JSON numbers are finite: ranges and matches are exact. */
+  readonly exact = true;
   points = 0;
   private readonly slotsByValue = new Map<number, Set<number>>();
   private sorted: number[] = [];
@@ -277,9 +301,8 @@ class NumericFieldIndex implements FieldIndex {
     return condition.match === undefined || this.exactValues(condition) !== undefined;
   }
 
-  collect(condition: FieldCondition): Set<number> | undefined {
-    if (!this.answerable(condition)) return undefined;
-    const out = new Set<number>();
+  collectInto(condition: FieldCondition, out: SlotSet): boolean {
+    if (!this.answerable(condition)) return false;
     for (const v of this.exactValues(condition) ?? []) unionInto(out, this.slotsByValue.get(v));
     if (condition.range !== undefined) {
       this.forEachInRange(condition.range, (slots) => {
@@ -287,7 +310,7 @@ class NumericFieldIndex implements FieldIndex {
         return true;
       });
     }
-    return out;
+    return true;
   }
 
   estimate(condition: FieldCondition, cap: number): number | undefined {
@@ -399,13 +422,15 @@ export class PayloadIndexes {
    * `must` conditions (and nested filters in `must`), intersected with the union of `should` when
    * every `should` condition is indexed. `must_not` and `has_id` are left to the full filter.
    * Undefined when no condition is indexed or the estimate exceeds `sizeMax`. With an unbounded
-   * `sizeMax` the result is exactly the slots satisfying those conditions; with a bound, the
-   * larger sets may be skipped, giving a superset. Either way the caller applies the full filter.
+   * `sizeMax` the result holds exactly the slots satisfying those conditions; with a bound, the
+   * larger sets may be skipped, giving a superset. `exact` says whether the slots are exactly the
+   * filter's matches (every condition answered exactly by an index, nothing skipped); otherwise
+   * the caller applies the full filter. `slotEndHint` sizes the set's bitset.
    */
-  candidates(filter: Filter, sizeMax = Number.POSITIVE_INFINITY): Set<number> | undefined {
+  candidates(filter: Filter, sizeMax = Number.POSITIVE_INFINITY, slotEndHint = 0): Candidates | undefined {
     const estimate = this.estimate(filter, sizeMax);
     if (estimate === undefined || estimate > sizeMax) return undefined;
-    return this.collectFilter(filter, sizeMax);
+    return this.collectFilter(filter, sizeMax, slotEndHint);
   }
 
   /**
@@ -438,19 +463,26 @@ export class PayloadIndexes {
     return this.fields.get(condition.field.key)?.index.estimate(condition.field, cap);
   }
 
-  private collectCondition(condition: Condition, sizeMax: number): Set<number> | undefined {
-    if (condition.kind === 'filter') return this.collectFilter(condition.filter, sizeMax);
+  private collectCondition(condition: Condition, sizeMax: number, slotEndHint: number): Candidates | undefined {
+    if (condition.kind === 'filter') return this.collectFilter(condition.filter, sizeMax, slotEndHint);
     if (condition.kind !== 'field') return undefined;
-    return this.fields.get(condition.field.key)?.index.collect(condition.field);
+    const field = this.fields.get(condition.field.key);
+    if (field === undefined) return undefined;
+    const slots = new SlotSet(slotEndHint);
+    if (!field.index.collectInto(condition.field, slots)) return undefined;
+    return { slots, exact: field.index.exact };
   }
 
   /** Sets are built smallest first; a set whose estimate is far above sizeMax is skipped (superset). */
-  private collectFilter(filter: Filter, sizeMax: number): Set<number> | undefined {
-    const parts: { estimate: number; build: () => Set<number> | undefined }[] = [];
+  private collectFilter(filter: Filter, sizeMax: number, slotEndHint: number): Candidates | undefined {
+    const parts: { estimate: number; build: () => Candidates | undefined }[] = [];
     const buildLimit = Number.isFinite(sizeMax) ? 4 * sizeMax : Number.POSITIVE_INFINITY;
+    // Exact only while every condition is answered exactly by an index and none is skipped.
+    let exact = filter.mustNot.length === 0;
     for (const condition of filter.must) {
       const e = this.estimateCondition(condition, buildLimit);
-      if (e !== undefined) parts.push({ estimate: e, build: () => this.collectCondition(condition, sizeMax) });
+      if (e === undefined) exact = false;
+      else parts.push({ estimate: e, build: () => this.collectCondition(condition, sizeMax, slotEndHint) });
     }
     if (filter.should.length > 0) {
       let sum: number | undefined = 0;
@@ -462,35 +494,40 @@ export class PayloadIndexes {
         }
         sum += e;
       }
-      if (sum !== undefined) {
+      if (sum === undefined) {
+        exact = false;
+      } else {
         parts.push({
           estimate: sum,
           build: () => {
-            const union = new Set<number>();
+            const union = new SlotSet(slotEndHint);
+            let unionExact = true;
             for (const condition of filter.should) {
-              const set = this.collectCondition(condition, sizeMax);
-              if (set === undefined) return undefined;
-              unionInto(union, set);
+              const part = this.collectCondition(condition, sizeMax, slotEndHint);
+              if (part === undefined) return undefined;
+              union.addAll(part.slots);
+              unionExact &&= part.exact;
             }
-            return union;
+            return { slots: union, exact: unionExact };
           },
         });
       }
     }
     parts.sort((a, b) => a.estimate - b.estimate);
-    let result: Set<number> | undefined;
+    let result: SlotSet | undefined;
     for (const part of parts) {
-      if (result !== undefined && part.estimate > buildLimit) break;
-      const set = part.build();
-      if (set === undefined) continue;
-      if (result === undefined) {
-        result = set;
-      } else {
-        const next = new Set<number>();
-        for (const slot of result) if (set.has(slot)) next.add(slot);
-        result = next;
+      if (result !== undefined && part.estimate > buildLimit) {
+        exact = false;
+        break;
       }
+      const built = part.build();
+      if (built === undefined) {
+        exact = false;
+        continue;
+      }
+      exact &&= built.exact;
+      result = result === undefined ? built.slots : result.intersect(built.slots);
     }
-    return result;
+    return result === undefined ? undefined : { slots: result, exact };
   }
 }

@@ -67,7 +67,7 @@ for (const selectivity of [0.001, 0.01, 0.1, 0.5, 1]) {
             accept,
             ...(withPayloadIndex
               ? (() => {
-                  const candidates = indexes.candidates(filter, exactCandidatesMax(index.count));
+                  const candidates = indexes.candidates(filter, exactCandidatesMax(index.count, index.dim));
                   const estimatedMatches = indexes.estimate(filter);
                   return {
                     ...(candidates === undefined ? {} : { candidates }),
@@ -89,7 +89,7 @@ for (const selectivity of [0.001, 0.01, 0.1, 0.5, 1]) {
         }
       }
       if (approximate > 0) assert.ok(recallSum / approximate >= 0.9, `filtered HNSW recall ${recallSum / approximate}`);
-      if (withPayloadIndex && matches <= exactCandidatesMax(N)) assert.deepEqual([...paths], ['candidates']);
+      if (withPayloadIndex && matches <= exactCandidatesMax(N, DIM)) assert.deepEqual([...paths], ['candidates']);
       if (selectivity === 1) assert.deepEqual([...paths], ['hnsw']);
     });
   }
@@ -132,6 +132,9 @@ test('planner: a low estimated selectivity widens the beam; a sample stands in f
   assert.equal(rare.path, 'exact_filtered', 'a sample that finds few matches picks the exact filtered scan');
   assert.equal(rare.hits.length, 10);
   assert.ok(exactCandidatesMax(1_000_000) < 0.03 * 1_000_000 && exactCandidatesMax(50_000) === 5000);
+  // Candidates the payload indexes answer exactly are scanned up to a larger, dimension-aware size.
+  assert.equal(exactCandidatesMax(100_000, 128), 20_000);
+  assert.equal(exactCandidatesMax(60_000, 784), Math.floor(Math.sqrt((512_000 / 784) * 60_000)));
 });
 
 /** An index whose graph search loses results, to exercise the planner's fallback. */
@@ -195,4 +198,25 @@ test('planner: when the graph search comes back short, an exact filtered scan an
   const proven = planSearch({ index: faithful, query, k: 4000, accept: (s) => s < 2400, estimatedMatches: 2400 });
   assert.equal(proven.path, 'hnsw');
   assert.equal(proven.hits.length, 2400);
+});
+
+test('planner: candidates the payload indexes answer exactly are scored without evaluating the filter', () => {
+  const { index, queries, indexes, payloads } = getFixture();
+  const filter = parseFilter({ must: [{ key: 'r', range: { lt: 0.05 } }] });
+  const candidates = indexes.candidates(filter, exactCandidatesMax(index.count, index.dim), index.slotEnd);
+  assert.ok(candidates?.exact === true && candidates.slots.size > 10);
+  let calls = 0;
+  const compiled = compileFilter(filter);
+  const accept = (slot: number): boolean => {
+    calls++;
+    return compiled(slot, payloads[slot] ?? {});
+  };
+  const query = queries[3]!;
+  const exact = planSearch({ index, query, k: 10, accept, candidates });
+  assert.equal(exact.path, 'candidates');
+  assert.equal(calls, 0, 'an exact candidate set needs no filter evaluation');
+  const checked = planSearch({ index, query, k: 10, accept, candidates: { slots: candidates.slots, exact: false } });
+  assert.ok(calls >= candidates.slots.size, 'an inexact candidate set is checked slot by slot');
+  assert.deepEqual(exact.hits, checked.hits);
+  assert.deepEqual(exact.hits, index.search(query, 10, { exact: true, accept }));
 });

@@ -635,8 +635,8 @@ export class LocalShard {
   /** Top results of a search in this shard, best first, ties by id. */
   search(request: ShardSearch): ScoredRecord[] {
     const accept = this.slotPredicate(request.filter);
-    // Candidate sets larger than the planner would scan exactly are not worth building.
-    const candidates = request.filter === undefined ? undefined : this.payloadIndexes.candidates(request.filter, exactCandidatesMax(this.index.count));
+    // Candidate sets larger than the planner would ever scan exactly are not worth building.
+    const candidates = request.filter === undefined ? undefined : this.payloadIndexes.candidates(request.filter, exactCandidatesMax(this.index.count, this.index.dim), this.index.slotEnd);
     const plan = planSearch({
       index: this.index,
       query: request.vector,
@@ -666,9 +666,6 @@ export class LocalShard {
     return out.length > 1 ? sortScored(this.config.distance, out) : out;
   }
 
-  private candidateSlots(filter: Filter): Set<number> | undefined {
-    return this.payloadIndexes.candidates(filter);
-  }
 
   /** Points in id order from `offset` (inclusive), up to `limit`, with the id to continue from. */
   scroll(request: { offset?: PointId; limit: number; filter?: Filter; withPayload: PayloadSelector; withVector: boolean }): {
@@ -704,10 +701,12 @@ export class LocalShard {
   private matchingSlots(filter: Filter): number[] {
     const accept = this.slotPredicate(filter);
     assert(accept !== undefined);
-    const candidates = this.candidateSlots(filter);
+    const candidates = this.payloadIndexes.candidates(filter, Number.POSITIVE_INFINITY, this.index.slotEnd);
+    // The payload indexes answer the whole filter: no payload is read.
+    if (candidates?.exact === true) return Array.from(candidates.slots);
     const out: number[] = [];
     if (candidates !== undefined) {
-      for (const slot of candidates) if (accept(slot)) out.push(slot);
+      for (const slot of candidates.slots) if (accept(slot)) out.push(slot);
     } else {
       for (const mem of this.points.values()) if (accept(mem.slot)) out.push(mem.slot);
     }
