@@ -220,3 +220,24 @@ test('planner: candidates the payload indexes answer exactly are scored without 
   assert.deepEqual(exact.hits, checked.hits);
   assert.deepEqual(exact.hits, index.search(query, 10, { exact: true, accept }));
 });
+
+test('planner: a graph walk tests large exact candidates with their bitset instead of the filter', () => {
+  const { index, queries, indexes, payloads } = getFixture();
+  const filter = parseFilter({ must: [{ key: 'r', range: { lt: 0.7 } }] });
+  const candidates = indexes.candidates(filter, Number.POSITIVE_INFINITY, index.slotEnd);
+  assert.ok(candidates?.exact === true && candidates.slots.size > exactCandidatesMax(index.count, index.dim));
+  let calls = 0;
+  const compiled = compileFilter(filter);
+  const accept = (slot: number): boolean => {
+    calls++;
+    return compiled(slot, payloads[slot] ?? {});
+  };
+  for (const query of queries.slice(0, 5)) {
+    const plan = planSearch({ index, query, k: 10, ef: 64, accept, candidates });
+    assert.equal(plan.path, 'hnsw');
+    assert.equal(plan.estimatedMatches, candidates.slots.size, 'the exact candidate count is the estimate');
+    assert.equal(plan.hits.length, 10);
+    for (const hit of plan.hits) assert.ok(compiled(hit.slot, payloads[hit.slot] ?? {}), 'every hit passes the filter');
+  }
+  assert.equal(calls, 0, 'the filter itself never ran');
+});

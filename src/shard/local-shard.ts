@@ -635,8 +635,11 @@ export class LocalShard {
   /** Top results of a search in this shard, best first, ties by id. */
   search(request: ShardSearch): ScoredRecord[] {
     const accept = this.slotPredicate(request.filter);
-    // Candidate sets larger than the planner would ever scan exactly are not worth building.
-    const candidates = request.filter === undefined ? undefined : this.payloadIndexes.candidates(request.filter, exactCandidatesMax(this.index.count, this.index.dim), this.index.slotEnd);
+    // Candidates are built up to half the points: past the exact-scan limit they still make the
+    // graph walk's filter cheaper (a bitset test), but a set near all points costs as much to build
+    // (~5 ns a slot) as the walk saves.
+    const candidatesMax = Math.max(exactCandidatesMax(this.index.count, this.index.dim), this.index.count / 2);
+    const candidates = request.filter === undefined ? undefined : this.payloadIndexes.candidates(request.filter, candidatesMax, this.index.slotEnd);
     const plan = planSearch({
       index: this.index,
       query: request.vector,
