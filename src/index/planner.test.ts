@@ -133,8 +133,8 @@ test('planner: a low estimated selectivity widens the beam; a sample stands in f
   assert.equal(rare.hits.length, 10);
   assert.ok(exactCandidatesMax(1_000_000) < 0.03 * 1_000_000 && exactCandidatesMax(50_000) === 5000);
   // Candidates the payload indexes answer exactly are scanned up to a larger, dimension-aware size.
-  assert.equal(exactCandidatesMax(100_000, 128), 20_000);
-  assert.equal(exactCandidatesMax(60_000, 784), Math.floor(Math.sqrt((512_000 / 784) * 60_000)));
+  assert.equal(exactCandidatesMax(100_000, 128), Math.floor(Math.sqrt(2000 * 100_000)));
+  assert.equal(exactCandidatesMax(60_000, 784), Math.floor(Math.sqrt((256_000 / 784) * 60_000)));
 });
 
 /** An index whose graph search loses results, to exercise the planner's fallback. */

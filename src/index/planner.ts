@@ -37,9 +37,12 @@ export const PLANNER_EXACT_COST_FACTOR = 500;
  * filtered graph walk per query: 100k × 128-d at 10 / 15 / 20 / 30% selectivity 1.4–5.5 / 2.6–4.9 /
  * 4.2–5.4 / 6.9–11.7 ms against 8.7–12.2 / 5.5–7.5 / 4.3–6.2 / 2.2–3.1 ms (crossing near 20%,
  * m² / n ≈ 4,000); 60k × 784-d at 5 / 10 / 15 / 20% 3.2 / 9.1 / 13.1 / 23.3 ms against 25.6 / 12.1 /
- * 10.1 / 10.9 ms (crossing near 12%, m² / n ≈ 860). 512,000 / dim gives 4,000 and 653.
+ * 10.1 / 10.9 ms (crossing near 12%, m² / n ≈ 860). Over REST, Fashion-MNIST at 10% cost 6.6 ms of
+ * server CPU a query by exact scan against 6.1 ms by the graph before the graph walk tested the
+ * candidates' bitset, which makes it cheaper still: the crossing sits lower than the in-process
+ * figures say. 256,000 / dim gives 2,000 (14% of 100k) and 326 (7.4% of 60k).
  */
-export const PLANNER_INDEXED_COST_DIM_PRODUCT = 512_000;
+export const PLANNER_INDEXED_COST_DIM_PRODUCT = 256_000;
 /** Upper bound of the indexed factor, for small dimensions. */
 export const PLANNER_INDEXED_COST_FACTOR_MAX = 8000;
 /** Live slots the planner tests with the filter to estimate selectivity when no payload index can. */
