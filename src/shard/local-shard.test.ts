@@ -72,3 +72,32 @@ test('a shard checkpoints its graph after enough point changes, without a shutdo
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('indexing a large group hands the event loop back: searches are answered while it is applied', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hektor-shard-'));
+  const rng = new SeededRandom(7);
+  const wide: ShardConfig = { ...config, dim: 64 };
+  const shard = LocalShard.open(dir, wide, {});
+  try {
+    const points = Array.from({ length: 4000 }, (_, i) => ({ id: i, vector: Float32Array.from({ length: 64 }, () => rng.gaussian()), payload: null }));
+    let done = false;
+    const write = shard.write({ type: 'upsert', points }).then(() => {
+      done = true;
+    });
+    // Between event-loop turns, record what a reader sees until the write is acknowledged.
+    const seen: number[] = [];
+    while (!done) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const hits = shard.search({ vector: points[0]!.vector, top: 3, exact: false, withPayload: false, withVector: false });
+      seen.push(shard.pointCount);
+      assert.ok(hits.length <= Math.min(3, shard.pointCount), 'a search during the apply sees only applied points');
+    }
+    await write;
+    const partial = seen.filter((n) => n > 0 && n < points.length);
+    assert.ok(partial.length > 0, `no turn of the event loop saw the group partly applied (counts seen: ${[...new Set(seen)].join(', ')})`);
+    assert.equal(shard.pointCount, points.length);
+  } finally {
+    await shard.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
