@@ -119,8 +119,8 @@ test('planner: a low estimated selectivity widens the beam; a sample stands in f
   const accept = (slot: number): boolean => slot % 4 === 0;
   const wide = planSearch({ index, query, k: 10, ef: 64, accept, estimatedMatches: N / 4 });
   assert.equal(wide.path, 'hnsw');
-  assert.equal(wide.ef, 128, 'selectivity 1/4 doubles ef');
-  assert.equal(planSearch({ index, query, k: 10, ef: 64, accept, estimatedMatches: N / 5 }).ef, Math.ceil(64 * Math.sqrt(5)));
+  assert.equal(wide.ef, Math.ceil(64 * Math.SQRT2), 'selectivity 1/4 widens ef by its fourth root, √2');
+  assert.equal(planSearch({ index, query, k: 10, ef: 64, accept, estimatedMatches: N / 5 }).ef, Math.ceil(64 * 5 ** 0.25));
   const sampled = sampleMatches(index, accept);
   assert.ok(sampled !== undefined && Math.abs(sampled - N / 4) < N / 12, `sampled estimate ${sampled}`);
   assert.equal(sampleMatches(index, accept), sampled, 'sampling is deterministic');

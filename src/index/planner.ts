@@ -57,6 +57,18 @@ export const PLANNER_SAMPLE_DRAWS_MAX = 1024;
 export const PLANNER_EXACT_SCAN_MULTIPLY_ADDS_MAX = 131_072;
 /** Largest factor by which a low estimated selectivity widens the beam. */
 export const PLANNER_EF_BOOST_MAX = 4;
+/**
+ * A filtered graph walk's beam is widened by (1/s)^exponent for selectivity s. hnswlib's filtered
+ * walk already passes through rejected nodes until it holds ef accepted ones, so its recall at a
+ * given ef is at least the unfiltered one and the widening only buys a margin. Measured
+ * (in-process, 100k × 128-d clustered, filter uncorrelated with the vectors, 300 queries), recall@10
+ * and µs per query at 10% selectivity for exponents 0 / 0.25 / 0.5: ef 16 0.990 / 0.995 / 0.998
+ * in 461 / 752 / 1,283 µs (unfiltered recall at ef 16: 0.974); ef 64 0.999 / 1.000 / 1.000 in
+ * 1,584 / 2,755 / 4,858 µs; at 20% and above every exponent gave ≥ 0.998. Over REST on
+ * Fashion-MNIST at 10%, ef 64: 6,725 µs of server CPU a query at 0.5, 3,025 at 0.25, 2,560 at 0,
+ * recall 1.000 / 0.9998 / 0.9997. The fourth root keeps most of the margin at half the cost.
+ */
+export const PLANNER_EF_BOOST_EXPONENT = 0.25;
 
 /** How a search was answered (for metrics and tests). */
 export type SearchPath =
@@ -205,15 +217,16 @@ function graphAccept(accept: (slot: number) => boolean, candidates: Candidates |
 }
 
 /**
- * The beam width of a graph search: max(ef, k), widened by up to PLANNER_EF_BOOST_MAX× (1/√s)
- * when the estimated selectivity s is low, since a filtered walk must pass more nodes per match.
+ * The beam width of a graph search: max(ef, k), widened by up to PLANNER_EF_BOOST_MAX×
+ * ((1/s)^PLANNER_EF_BOOST_EXPONENT) when the estimated selectivity s is low, a margin for a walk
+ * that must pass more nodes per match.
  */
 function graphEf(input: SearchPlanInput, count: number, estimate: number | undefined): number {
   const base = input.ef ?? (input.index instanceof HnswIndex ? input.index.efSearchDefault : HNSW_EF_SEARCH_DEFAULT);
   let ef = Math.max(base, input.k);
   if (input.accept !== undefined && estimate !== undefined && estimate < count) {
     const selectivity = Math.max(estimate, 1) / count;
-    ef = Math.ceil(ef * Math.min(PLANNER_EF_BOOST_MAX, 1 / Math.sqrt(selectivity)));
+    ef = Math.ceil(ef * Math.min(PLANNER_EF_BOOST_MAX, selectivity ** -PLANNER_EF_BOOST_EXPONENT));
   }
   return Math.min(Math.max(ef, input.k), Math.max(LIMITS.hnswEfMax, input.k));
 }
