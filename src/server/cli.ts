@@ -97,9 +97,11 @@ program
   .requiredOption('--file <path>', 'input file (.jsonl or .fvecs)')
   .option('--url <url>', 'node URL', 'http://127.0.0.1:6333')
   .option('--batch-size <n>', 'points per request', integer, 256)
-  .action(async (opts: { collection: string; file: string; url: string; batchSize: number }) => {
+  .option('--parallel <n>', 'upsert requests in flight (batches may land out of file order when > 1)', integer, 1)
+  .action(async (opts: { collection: string; file: string; url: string; batchSize: number; parallel: number }) => {
     try {
       if (opts.batchSize < 1) throw new HektorError('invalid_request', '--batch-size must be at least 1');
+      if (opts.parallel < 1 || opts.parallel > 64) throw new HektorError('invalid_request', '--parallel must be between 1 and 64');
       const tty = process.stderr.isTTY;
       const result = await importFile({
         ...opts,

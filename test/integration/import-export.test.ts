@@ -60,6 +60,18 @@ test('import .fvecs (ids are row numbers); bad lines fail with a message naming 
   const [p] = await client.retrieve('fv', [42], { with_vector: true });
   assert.ok(p!.vector!.every((v, j) => Math.abs(v - (42 + j / 10)) < 1e-5));
 
+  // Several requests in flight: every batch lands, and a batch the node refuses fails the import.
+  await client.createCollection('par', { vectors: { size: 4, distance: 'Euclid' } });
+  await run(process.execPath, [BIN, 'import', '--collection', 'par', '--file', file, '--url', url, '--batch-size', '7', '--parallel', '3']);
+  assert.equal(await client.count('par'), rows);
+  const wrongSize = join(dir.path, 'wrong-size.jsonl');
+  writeFileSync(wrongSize, Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: 1000 + i, vector: i === 33 ? [1, 2, 3] : [1, 2, 3, 4] })).join('\n'));
+  await assert.rejects(run(process.execPath, [BIN, 'import', '--collection', 'par', '--file', wrongSize, '--url', url, '--batch-size', '5', '--parallel', '2']), (e: { code?: number; stderr?: string }) => {
+    assert.notEqual(e.code, 0);
+    assert.match(e.stderr ?? '', /vector/i);
+    return true;
+  });
+
   const bad = join(dir.path, 'bad.jsonl');
   writeFileSync(bad, '{"id": 1, "vector": [1,2,3,4]}\nnot json\n');
   await assert.rejects(run(process.execPath, [BIN, 'import', '--collection', 'fv', '--file', bad, '--url', url]), (e: { code?: number; stderr?: string }) => {
