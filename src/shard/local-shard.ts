@@ -682,7 +682,6 @@ export class LocalShard {
     return out.length > 1 ? sortScored(this.config.distance, out) : out;
   }
 
-
   /** Points in id order from `offset` (inclusive), up to `limit`, with the id to continue from. */
   scroll(request: { offset?: PointId; limit: number; filter?: Filter; withPayload: PayloadSelector; withVector: boolean }): {
     points: PointRecord[];
