@@ -77,9 +77,13 @@ interface WriteRequestOptions {
   consistency?: WriteConsistency['mode'];
 }
 
-/** Per-request read options: the `read_consistency` query overrides the collection's setting. */
+/**
+ * Per-request read options: the `read_consistency` query overrides the collection's setting;
+ * `offload` (searches only) is set while other requests are in flight.
+ */
 interface ReadRequestOptions {
   consistency?: ReadConsistency;
+  offload?: boolean;
 }
 
 function queryEnum<T extends string>(request: FastifyRequest, key: string, allowed: readonly T[]): T | undefined {
@@ -97,9 +101,12 @@ function writeOptions(request: FastifyRequest): WriteRequestOptions {
   return consistency === undefined ? {} : { consistency };
 }
 
-function readOptions(request: FastifyRequest): ReadRequestOptions {
+function readOptions(request: FastifyRequest, inFlight = 1): ReadRequestOptions {
   const consistency = queryEnum(request, 'read_consistency', S.READ_CONSISTENCIES);
-  return consistency === undefined ? {} : { consistency };
+  // Searches walk the graph on the thread pool only while other requests compete for the event
+  // loop: alone, the pool's wake-ups would add latency and save nothing.
+  const offload = inFlight > 1;
+  return consistency === undefined ? { offload } : { consistency, offload };
 }
 
 /**
@@ -415,14 +422,15 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     const name = nameParam(request);
     const config = (await deps.collections.metaFresh(name)).config;
     const body = parse(S.searchBody, request.body);
-    return ok(request, (await runSearch(name, config, body, '', readOptions(request))).map(scoredJson));
+    return ok(request, (await runSearch(name, config, body, '', readOptions(request, inFlight))).map(scoredJson));
   });
 
   app.post('/collections/:name/points/search/batch', async (request) => {
     const name = nameParam(request);
     const config = (await deps.collections.metaFresh(name)).config;
     const body = parse(S.searchBatchBody, request.body);
-    const read = readOptions(request);
+    // The searches of a batch compete with each other too.
+    const read = readOptions(request, inFlight + body.searches.length - 1);
     const results = await Promise.all(body.searches.map((s, i) => runSearch(name, config, s, `searches[${i}].`, read)));
     return ok(request, results.map((r) => r.map(scoredJson)));
   });
@@ -447,14 +455,15 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   app.post('/collections/:name/points/query', async (request) => {
     const name = nameParam(request);
     const config = (await deps.collections.metaFresh(name)).config;
-    return ok(request, await runQuery(name, config, parse(S.queryBody, request.body), '', readOptions(request)));
+    return ok(request, await runQuery(name, config, parse(S.queryBody, request.body), '', readOptions(request, inFlight)));
   });
 
   app.post('/collections/:name/points/query/batch', async (request) => {
     const name = nameParam(request);
     const config = (await deps.collections.metaFresh(name)).config;
     const body = parse(S.queryBatchBody, request.body);
-    const read = readOptions(request);
+    // The searches of a batch compete with each other too.
+    const read = readOptions(request, inFlight + body.searches.length - 1);
     return ok(request, await Promise.all(body.searches.map((s, i) => runQuery(name, config, s, `searches[${i}].`, read))));
   });
 

@@ -7,7 +7,7 @@
 import { assert } from '../base/assert.js';
 import { VectorArena } from './arena.js';
 import type { Distance, SlotHit } from './types.js';
-import type { IndexSearchOptions, VectorIndex } from './vector-index.js';
+import { combinedAccept, type IndexSearchOptions, type VectorIndex } from './vector-index.js';
 
 /** Options of an ExactIndex. */
 export interface ExactIndexOptions {
@@ -67,11 +67,11 @@ export class ExactIndex implements VectorIndex {
     return this.arena.view(slot);
   }
 
-  /** Exact top-`k` over live slots allowed by `options.accept`; `ef` and `exact` do not matter here. */
+  /** Exact top-`k` over live slots allowed by `options` (`ef` and `exact` do not matter here). */
   search(query: Float32Array, k: number, options?: IndexSearchOptions): SlotHit[] {
     this.assertOpen();
     assertK(k);
-    return this.arena.scan(this.arena.prepareQuery(query), k, options?.accept);
+    return this.arena.scan(this.arena.prepareQuery(query), k, combinedAccept(options));
   }
 
   /** Exact top-`k` over the given candidate slots that `accept` (when given) allows. */

@@ -1,8 +1,10 @@
 /**
- * HnswIndex: approximate search on hnswlib-node's HNSW graph, with a flat arena of the same vectors
- * beside it. The arena answers `vector(slot)`, `searchAmong` and exact scans in JS; the graph
- * answers approximate searches. Native results are rescored from the arena so that an HNSW hit and
- * an exact hit for the same slot carry the same float64 score and sort identically.
+ * HnswIndex: approximate search on hnswlib's HNSW graph (through Hektor's own binding,
+ * `native-hnsw.ts`), with a flat arena of the same vectors beside it. The arena answers
+ * `vector(slot)`, `searchAmong` and exact scans in JS; the graph answers approximate searches, on
+ * the JavaScript thread (`search`) or on libuv's thread pool (`searchAsync`). Native results are
+ * rescored from the arena so that an HNSW hit and an exact hit for the same slot carry the same
+ * float64 score and sort identically.
  *
  * Dot product is not a metric, and an HNSW graph built on it leaves points with small norms
  * unreachable (hub points of large norm "cover" them in the neighbour heuristic; in a 1,500-point
@@ -19,20 +21,23 @@
  * tombstone (`markDelete`), and re-adding the same label updates its vector in place and clears the
  * tombstone. Because the shard reuses freed slots, the graph holds at most (highest slot + 1)
  * elements and never fills with dead labels.
+ *
+ * An asynchronous search walks the graph while the JavaScript thread may apply writes between its
+ * start and its end (the native gate keeps each write apart from the walk itself). A slot that was
+ * removed or reused meanwhile could then come back dead, or holding another point that the filter
+ * never admitted; so when any write happened during the walk, the search is answered again
+ * synchronously. Without concurrent writes (the common case) the walk's answer stands.
  */
 
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import hnswlib from 'hnswlib-node';
-import type { HierarchicalNSW as NativeHnsw } from 'hnswlib-node';
 import { assert } from '../base/assert.js';
 import { LIMITS } from '../base/limits.js';
 import { SLOT_MAX, VectorArena } from './arena.js';
 import { hitComparator } from './distance.js';
 import { assertK } from './exact-index.js';
 import type { Distance, SlotHit } from './types.js';
-import type { IndexSearchOptions, VectorIndex } from './vector-index.js';
-
-const { HierarchicalNSW } = hnswlib;
+import { NativeHnsw, type NativeHits, type NativeHnswGraph } from './native-hnsw.js';
+import { combinedAccept, type IndexSearchOptions, type VectorIndex } from './vector-index.js';
 
 /** Beam width of a search that names no `ef`: recall ≈ 1.0 on clustered data at ~5k queries/s (128-d, 100k). */
 export const HNSW_EF_SEARCH_DEFAULT = 128;
@@ -73,7 +78,7 @@ export class HnswIndex implements VectorIndex {
   readonly distance: Distance;
   /** Beam width used when a search names no `ef`. */
   readonly efSearchDefault: number;
-  private native: NativeHnsw | undefined;
+  private native: NativeHnswGraph | undefined;
   private readonly arena: VectorArena;
   private readonly m: number;
   private readonly efConstruct: number;
@@ -83,6 +88,8 @@ export class HnswIndex implements VectorIndex {
   /** 1 for every label hnswlib holds (live or tombstoned); grows with the arena. */
   private inGraph: Uint8Array;
   private readonly compare: (a: SlotHit, b: SlotHit) => number;
+  /** Counts upserts and removes, so that an asynchronous search can tell whether writes overlapped it. */
+  private mutations = 0;
 
   /** An empty index with the given graph parameters. */
   constructor(options: HnswIndexOptions) {
@@ -121,12 +128,13 @@ export class HnswIndex implements VectorIndex {
 
   /** Elements the graph can hold before it is resized. */
   get capacity(): number {
-    return this.open().getMaxElements();
+    return this.open().capacity();
   }
 
   /** Inserts or replaces the vector at `slot` (normalised again for Cosine, which is idempotent). */
   upsert(slot: number, vector: Float32Array): void {
     const native = this.open();
+    this.mutations++;
     this.arena.set(slot, vector);
     if (this.distance === 'Dot') {
       const norm = Math.sqrt(squaredNorm(vector));
@@ -139,18 +147,19 @@ export class HnswIndex implements VectorIndex {
     }
     if (slot >= this.inGraph.length) this.growLabelMap(slot + 1);
     if (this.inGraph[slot] !== 1) {
-      const max = native.getMaxElements();
-      if (native.getCurrentCount() >= max) native.resizeIndex(Math.min(max * 2, SLOT_MAX + 1));
+      const max = native.capacity();
+      if (native.size() >= max) native.resize(Math.min(max * 2, SLOT_MAX + 1));
       this.inGraph[slot] = 1;
     }
-    native.addPoint(this.nativeVector(slot), slot);
+    native.add(this.nativeVector(slot), slot);
   }
 
   /** Removes the vector at `slot` (no-op if absent): a tombstone in the graph. */
   remove(slot: number): void {
     const native = this.open();
     if (!this.arena.delete(slot)) return;
-    native.markDelete(slot);
+    this.mutations++;
+    native.remove(slot);
   }
 
   /** True if `slot` holds a live vector. */
@@ -165,42 +174,67 @@ export class HnswIndex implements VectorIndex {
 
   /**
    * Up to `k` best hits. Approximate unless `exact`; the beam width is max(ef, k) with ef from the
-   * options or the default. May return fewer than `k` when `accept` rejects most of the graph
+   * options or the default. May return fewer than `k` when the filter rejects most of the graph
    * (the planner then falls back to an exact scan).
    */
   search(query: Float32Array, k: number, options?: IndexSearchOptions): SlotHit[] {
     const native = this.open();
     assertK(k);
     const prepared = this.arena.prepareQuery(query);
-    const accept = options?.accept;
-    if (options?.exact === true) return this.arena.scan(prepared, k, accept);
+    if (options?.exact === true) return this.arena.scan(prepared, k, combinedAccept(options));
     const kNative = Math.min(k, this.arena.count);
     if (kNative === 0) return [];
+    const accept = options?.accept;
+    const set = options?.acceptSet;
+    // A bitset alone is tested natively; a predicate calls back into JavaScript at every node.
+    const filter = accept === undefined ? set?.words : combinedAccept(options);
+    const found = native.searchSync(this.nativeQuery(prepared), kNative, this.efOf(options), filter);
+    return this.rescore(found, prepared);
+  }
+
+  /**
+   * Like `search`, walked on libuv's thread pool when the filter is at most a bitset (a predicate
+   * must run on the JavaScript thread, so such searches, and exact ones, run synchronously).
+   */
+  async searchAsync(query: Float32Array, k: number, options?: IndexSearchOptions): Promise<SlotHit[]> {
+    const native = this.open();
+    assertK(k);
+    if (options?.exact === true || options?.accept !== undefined) return this.search(query, k, options);
+    const kNative = Math.min(k, this.arena.count);
+    if (kNative === 0) return [];
+    const prepared = this.arena.prepareQuery(query);
+    const before = this.mutations;
+    let found: NativeHits;
+    try {
+      found = await native.search(this.nativeQuery(prepared), kNative, this.efOf(options), options?.acceptSet?.words);
+    } catch (e: unknown) {
+      // A Dot rebuild closed this graph before the walk started: the new graph answers.
+      if (this.native !== native && this.native !== undefined) return this.search(query, k, options);
+      throw e;
+    }
+    // Writes applied during the walk may have freed or reused a slot it returns: answer again.
+    if (this.mutations !== before || this.native !== native) return this.search(query, k, options);
+    return this.rescore(found, prepared);
+  }
+
+  private efOf(options: IndexSearchOptions | undefined): number {
     const ef = options?.ef ?? this.efSearchDefault;
     assert(Number.isSafeInteger(ef) && ef > 0, () => `ef must be a positive integer, got ${ef}`);
-    native.setEf(Math.max(ef, kNative));
+    return ef;
+  }
 
-    // An exception thrown inside the native callback would surface as an opaque native error, so
-    // the predicate's error is captured and rethrown after the search returns.
-    let failure: { error: unknown } | undefined;
-    const filter =
-      accept === undefined
-        ? undefined
-        : (label: number): boolean => {
-            if (failure !== undefined) return false;
-            try {
-              return accept(label);
-            } catch (e: unknown) {
-              failure = { error: e };
-              return false;
-            }
-          };
-    const nativeQuery = plainArray(prepared, this.distance === 'Dot' ? 1 : 0);
-    const result = native.searchKnn(nativeQuery, kNative, filter);
-    if (failure !== undefined) throw failure.error;
+  /** The prepared query as the graph stores vectors (Dot's extra coordinate is 0 for queries). */
+  private nativeQuery(prepared: Float32Array): Float32Array {
+    if (this.distance !== 'Dot') return prepared;
+    const out = new Float32Array(this.dim + 1);
+    out.set(prepared);
+    return out;
+  }
 
+  /** Native hits rescored from the arena, best first, ties by lower slot. */
+  private rescore(found: NativeHits, prepared: Float32Array): SlotHit[] {
     const hits: SlotHit[] = [];
-    for (const slot of result.neighbors) {
+    for (const slot of found.labels) {
       // hnswlib never returns tombstoned labels; the check guards against a desync with the arena.
       assert(this.arena.has(slot), () => `hnswlib returned slot ${slot}, which is not live`);
       hits.push({ slot, score: this.arena.scoreSlot(slot, prepared) });
@@ -216,8 +250,9 @@ export class HnswIndex implements VectorIndex {
     return this.arena.scanAmong(this.arena.prepareQuery(query), slots, k, accept);
   }
 
-  /** Drops the native graph; the garbage collector frees its memory. The index is unusable afterwards. */
+  /** Frees the native graph (after searches in flight). The index is unusable afterwards. */
   close(): void {
+    this.native?.close();
     this.native = undefined;
   }
 
@@ -228,7 +263,7 @@ export class HnswIndex implements VectorIndex {
    */
   save(file: string): void {
     const native = this.open();
-    native.writeIndexSync(`${file}.tmp`);
+    native.write(`${file}.tmp`);
     renameSync(`${file}.tmp`, file);
     const { live, vectors } = this.arena.exportState();
     const header = Buffer.alloc(ARENA_HEADER_BYTES);
@@ -280,10 +315,9 @@ export class HnswIndex implements VectorIndex {
     this.arena.importState(live, vectors);
     if (this.arena.count !== liveCount) throw new Error(`${file}.arena: live map and header disagree`);
 
-    const native = new HierarchicalNSW(this.nativeSpace(), this.nativeDim());
-    native.readIndexSync(file, false);
-    if (native.getNumDimensions() !== this.nativeDim()) throw new Error(`${file} holds a graph of another dimension`);
-    const labels = native.getIdsList();
+    const native = new NativeHnsw(this.nativeSpace(), this.nativeDim());
+    native.read(file);
+    const labels = native.labels();
     let labelEnd = Math.max(slotEnd, 1);
     for (const label of labels) labelEnd = Math.max(labelEnd, label + 1);
     this.inGraph = new Uint8Array(labelEnd);
@@ -291,6 +325,7 @@ export class HnswIndex implements VectorIndex {
     for (let slot = 0; slot < slotEnd; slot++) {
       if (this.arena.has(slot) && this.inGraph[slot] !== 1) throw new Error(`${file}: slot ${slot} is live in the arena but absent from the graph`);
     }
+    this.native?.close();
     this.native = native;
   }
 
@@ -304,34 +339,36 @@ export class HnswIndex implements VectorIndex {
     return this.distance === 'Dot' ? this.dim + 1 : this.dim;
   }
 
-  private createNative(capacity: number): NativeHnsw {
-    const native = new HierarchicalNSW(this.nativeSpace(), this.nativeDim());
-    native.initIndex(capacity, this.m, this.efConstruct, this.seed, false);
+  private createNative(capacity: number): NativeHnswGraph {
+    const native = new NativeHnsw(this.nativeSpace(), this.nativeDim());
+    native.init(capacity, this.m, this.efConstruct, this.seed);
     return native;
   }
 
-  /** The vector hnswlib stores for a live slot (with Dot's extra coordinate). */
-  private nativeVector(slot: number): number[] {
+  /** The vector hnswlib stores for a live slot (with Dot's extra coordinate): the arena's view otherwise. */
+  private nativeVector(slot: number): Float32Array {
     const stored = this.arena.view(slot);
     assert(stored !== undefined, () => `slot ${slot} is not live in the arena`);
-    if (this.distance !== 'Dot') return plainArray(stored, 0);
-    const out = plainArray(stored, 1);
+    if (this.distance !== 'Dot') return stored;
+    const out = new Float32Array(this.dim + 1);
+    out.set(stored);
     const bound = this.dotNormBound;
-    out[stored.length] = Math.sqrt(Math.max(0, bound * bound - squaredNorm(stored)));
+    out[this.dim] = Math.sqrt(Math.max(0, bound * bound - squaredNorm(stored)));
     return out;
   }
 
   /** Dot only: replaces the graph with one built from the live arena under the current norm bound. */
   private rebuild(): void {
     const previous = this.open();
-    const native = this.createNative(Math.max(previous.getMaxElements(), this.arena.count + 1));
+    const native = this.createNative(Math.max(previous.capacity(), this.arena.count + 1));
     const end = this.arena.slotEnd;
     this.inGraph = new Uint8Array(Math.max(this.inGraph.length, end));
     for (let slot = 0; slot < end; slot++) {
       if (!this.arena.has(slot)) continue;
-      native.addPoint(this.nativeVector(slot), slot);
+      native.add(this.nativeVector(slot), slot);
       this.inGraph[slot] = 1;
     }
+    previous.close();
     this.native = native;
   }
 
@@ -343,7 +380,7 @@ export class HnswIndex implements VectorIndex {
     this.inGraph = grown;
   }
 
-  private open(): NativeHnsw {
+  private open(): NativeHnswGraph {
     assert(this.native !== undefined, 'the index is closed');
     return this.native;
   }
@@ -356,17 +393,4 @@ function squaredNorm(v: Float32Array): number {
     sum += x * x;
   }
   return sum;
-}
-
-/**
- * The values of `vector` as a plain array with `extra` zeros after them, the form hnswlib-node
- * takes. An indexed loop into a preallocated array: `Array.from` on a typed array goes through the
- * iterator and yields an array the native side reads element by element more slowly (measured:
- * 44.6 against 35.2 µs per 128-d search on 2,000 points).
- */
-function plainArray(vector: Float32Array, extra: number): number[] {
-  const out = new Array<number>(vector.length + extra);
-  for (let i = 0; i < vector.length; i++) out[i] = vector[i] as number;
-  for (let i = vector.length; i < out.length; i++) out[i] = 0;
-  return out;
 }

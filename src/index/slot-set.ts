@@ -34,6 +34,14 @@ export class SlotSet implements Iterable<number> {
     return this.count;
   }
 
+  /**
+   * The bitset itself: bit (slot & 31) of word (slot >>> 5) is set for members. A live view, to be
+   * read only (native searches copy it).
+   */
+  get words(): Uint32Array {
+    return this.bits;
+  }
+
   /** True if `slot` is in the set. */
   has(slot: number): boolean {
     const word = slot >>> 5;

@@ -4,6 +4,7 @@
  * slots that the shard assigns; the index never sees point ids or payloads.
  */
 
+import type { SlotSet } from './slot-set.js';
 import type { Distance, SlotHit } from './types.js';
 
 /** Options of one search. */
@@ -14,6 +15,23 @@ export interface IndexSearchOptions {
   exact?: boolean;
   /** Only slots for which this returns true may appear in results. */
   accept?: (slot: number) => boolean;
+  /**
+   * Only slots in this set may appear in results (tested before `accept` when both are given).
+   * A graph walk tests it natively, far cheaper than a predicate that calls back into JavaScript.
+   */
+  acceptSet?: SlotSet;
+}
+
+/**
+ * The one predicate that `options` imposes (its `acceptSet` and `accept` together), or undefined
+ * when it imposes none.
+ */
+export function combinedAccept(options: IndexSearchOptions | undefined): ((slot: number) => boolean) | undefined {
+  const accept = options?.accept;
+  const set = options?.acceptSet;
+  if (set === undefined) return accept;
+  if (accept === undefined) return (slot) => set.has(slot);
+  return (slot) => set.has(slot) && accept(slot);
 }
 
 /** A nearest-neighbour index over float32 vectors stored by slot. */
@@ -37,6 +55,11 @@ export interface VectorIndex {
   vector(slot: number): Float32Array | undefined;
   /** Up to `k` best hits, best first, ties by lower slot. */
   search(query: Float32Array, k: number, options?: IndexSearchOptions): SlotHit[];
+  /**
+   * Like `search`, but an index that can search off the JavaScript thread does so (the event loop
+   * serves other requests meanwhile). Optional: callers use `search` when it is absent.
+   */
+  searchAsync?(query: Float32Array, k: number, options?: IndexSearchOptions): Promise<SlotHit[]>;
   /**
    * Exact top-`k` over the given candidate slots only (missing slots, and slots `accept` rejects,
    * are skipped), best first.

@@ -239,6 +239,15 @@ export class Collection {
     return sorted.slice(request.offset, top);
   }
 
+  /** Like `search`, with each shard's graph walk on libuv's thread pool (shards walk in parallel). */
+  async searchAsync(request: CollectionSearch, only?: readonly number[]): Promise<ScoredRecord[]> {
+    const shards = this.shardsFor(only);
+    const top = request.limit + request.offset;
+    const parts = await Promise.all(shards.map((shard) => shard.searchAsync({ ...request, top })));
+    const merged = parts.length === 1 ? (parts[0] ?? []) : sortScored(this.config.vectors.distance, parts.flat());
+    return merged.slice(request.offset, top);
+  }
+
   /** Points in id order from `offset`, with the id the next page starts at. */
   scroll(request: ScrollRequest, only?: readonly number[]): { points: PointRecord[]; nextOffset: PointId | null } {
     const shards = this.shardsFor(only);

@@ -18,7 +18,7 @@ import { normalize } from '../index/distance.js';
 import { compileFilter } from '../index/filter.js';
 import { HnswIndex } from '../index/hnsw-index.js';
 import { PayloadIndexes } from '../index/payload-index.js';
-import { exactCandidatesMax, planSearch, type SearchPath } from '../index/planner.js';
+import { exactCandidatesMax, planSearch, planSearchAsync, type SearchPath, type SearchPlanInput, type SearchPlanResult } from '../index/planner.js';
 import type { Distance, Filter, Payload, PayloadIndexType } from '../index/types.js';
 import type { LogEntry, PointWrite, ShardOp } from '../storage/ops.js';
 import { ShardStore, type PointChange, type StoredPoint } from '../storage/shard-store.js';
@@ -647,13 +647,33 @@ export class LocalShard {
 
   /** Top results of a search in this shard, best first, ties by id. */
   search(request: ShardSearch): ScoredRecord[] {
+    return this.searchResults(request, planSearch(this.planInput(request)));
+  }
+
+  /**
+   * Like `search`, with the graph walk on libuv's thread pool (the event loop serves other
+   * requests meanwhile). Other plans run synchronously.
+   */
+  async searchAsync(request: ShardSearch): Promise<ScoredRecord[]> {
+    let plan: SearchPlanResult;
+    try {
+      plan = await planSearchAsync(this.planInput(request));
+    } catch (e: unknown) {
+      if (this.closed) throw new HektorError('shutting_down', 'the shard closed during the search; retry on another node or after restart');
+      throw e;
+    }
+    if (this.closed) throw new HektorError('shutting_down', 'the shard closed during the search; retry on another node or after restart');
+    return this.searchResults(request, plan);
+  }
+
+  private planInput(request: ShardSearch): SearchPlanInput {
     const accept = this.slotPredicate(request.filter);
     // Candidates are built up to half the points: past the exact-scan limit they still make the
     // graph walk's filter cheaper (a bitset test), but a set near all points costs as much to build
     // (~5 ns a slot) as the walk saves.
     const candidatesMax = Math.max(exactCandidatesMax(this.index.count, this.index.dim), this.index.count / 2);
     const candidates = request.filter === undefined ? undefined : this.payloadIndexes.candidates(request.filter, candidatesMax, this.index.slotEnd);
-    const plan = planSearch({
+    return {
       index: this.index,
       query: request.vector,
       k: request.top,
@@ -661,7 +681,10 @@ export class LocalShard {
       exact: request.exact === true,
       ...(accept === undefined ? {} : { accept }),
       ...(candidates === undefined ? {} : { candidates }),
-    });
+    };
+  }
+
+  private searchResults(request: ShardSearch, plan: SearchPlanResult): ScoredRecord[] {
     this.lastSearchPath = plan.path;
     // Hot path: results are built directly (no intermediate records, no id-keyed lookups).
     const out: ScoredRecord[] = [];

@@ -1,0 +1,16 @@
+{
+  "targets": [
+    {
+      "target_name": "hektor_hnsw",
+      "sources": ["native/hnsw_graph.cc"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!(node -p \"require('path').join(require('path').dirname(require.resolve('hnswlib-node')), '..', 'src')\")"
+      ],
+      "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-O3", "-std=c++17"]
+    }
+  ]
+}

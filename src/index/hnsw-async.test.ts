@@ -1,0 +1,139 @@
+// The native binding's asynchronous walk (HnswIndex.searchAsync) and its bitset filter: the same
+// answers as the synchronous walk, filters that hold, and no stale slot when writes are applied on
+// the JavaScript thread while a walk runs on the pool.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HnswIndex } from './hnsw-index.js';
+import { NativeHnsw } from './native-hnsw.js';
+import { planSearch, planSearchAsync } from './planner.js';
+import { SlotSet } from './slot-set.js';
+import { clusteredVectors } from './testing.js';
+import type { Distance } from './types.js';
+
+const DISTANCES: Distance[] = ['Cosine', 'Dot', 'Euclid'];
+
+function loaded(distance: Distance, n: number, dim: number): { index: HnswIndex; vectors: Float32Array[] } {
+  const index = new HnswIndex({ dim, distance, m: 16, efConstruct: 100 });
+  const vectors = clusteredVectors(11, n, dim, 12);
+  vectors.forEach((v, slot) => index.upsert(slot, v));
+  return { index, vectors };
+}
+
+for (const distance of DISTANCES) {
+  test(`HnswIndex/${distance}: searchAsync answers exactly what search answers, with and without a bitset`, async () => {
+    const { index, vectors } = loaded(distance, 3000, 16);
+    const evens = new SlotSet(3000);
+    for (let slot = 0; slot < 3000; slot += 2) evens.add(slot);
+    for (let q = 0; q < 40; q++) {
+      const query = vectors[(q * 37) % vectors.length] ?? new Float32Array(16);
+      assert.deepEqual(await index.searchAsync(query, 10, { ef: 40 }), index.search(query, 10, { ef: 40 }));
+      const filtered = await index.searchAsync(query, 10, { ef: 40, acceptSet: evens });
+      assert.deepEqual(filtered, index.search(query, 10, { ef: 40, acceptSet: evens }));
+      assert.equal(filtered.length, 10);
+      for (const hit of filtered) assert.equal(hit.slot % 2, 0, `slot ${hit.slot} is not in the bitset`);
+    }
+    index.close();
+  });
+}
+
+test('HnswIndex: a bitset and a predicate together admit only slots both allow', () => {
+  const { index, vectors } = loaded('Euclid', 2000, 8);
+  const set = new SlotSet(2000);
+  for (let slot = 0; slot < 2000; slot += 2) set.add(slot);
+  const hits = index.search(vectors[5] ?? new Float32Array(8), 10, { ef: 64, acceptSet: set, accept: (slot) => slot % 3 === 0 });
+  assert.equal(hits.length, 10);
+  for (const hit of hits) assert.equal(hit.slot % 6, 0);
+  index.close();
+});
+
+test('HnswIndex: a write applied while an async walk runs never leaks a removed or reused slot', async () => {
+  const dim = 16;
+  const { index, vectors } = loaded('Euclid', 4000, dim);
+  const query = vectors[100] ?? new Float32Array(dim);
+  const far = new Float32Array(dim).fill(1000);
+  for (let round = 0; round < 20; round++) {
+    const before = index.search(query, 5, { ef: 64 });
+    const best = before[0];
+    assert.ok(best !== undefined);
+    // Start walks, then, before they complete, remove the best slot and reuse it far away.
+    const pending = [index.searchAsync(query, 5, { ef: 64 }), index.searchAsync(query, 5, { ef: 64 })];
+    index.remove(best.slot);
+    index.upsert(best.slot, far);
+    for (const hits of await Promise.all(pending)) {
+      assert.deepEqual(hits, index.search(query, 5, { ef: 64 }));
+      assert.ok(!hits.some((h) => h.slot === best.slot), `round ${round}: the reused slot ${best.slot} came back`);
+    }
+    index.upsert(best.slot, vectors[best.slot] ?? far);
+  }
+  index.close();
+});
+
+test('HnswIndex: many walks in flight while points are added and removed stay valid', async () => {
+  const dim = 12;
+  const { index } = loaded('Cosine', 2000, dim);
+  const extra = clusteredVectors(12, 2000, dim, 12);
+  const walks: Promise<void>[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const query = extra[(i * 7) % extra.length] ?? new Float32Array(dim);
+    walks.push(
+      index.searchAsync(query, 10, { ef: 32 }).then((hits) => {
+        assert.ok(hits.length > 0);
+        for (const hit of hits) assert.ok(index.has(hit.slot), `slot ${hit.slot} is not live`);
+      }),
+    );
+    index.upsert(2000 + i, extra[i] ?? new Float32Array(dim));
+    if (i % 3 === 0) index.remove(i);
+  }
+  await Promise.all(walks);
+  assert.equal(index.count, 2000 + 2000 - Math.ceil(2000 / 3));
+  assert.ok(index.capacity >= 4000, 'the graph grew while walks were in flight');
+  index.close();
+});
+
+test('HnswIndex: closing with walks in flight settles every walk and crashes nothing', async () => {
+  const { index, vectors } = loaded('Euclid', 2000, 8);
+  const pending = vectors.slice(0, 50).map((q) => index.searchAsync(q, 10, { ef: 32 }).then(() => 'ok', () => 'rejected'));
+  index.close();
+  const outcomes = await Promise.all(pending);
+  assert.equal(outcomes.length, 50);
+  for (const o of outcomes) assert.ok(o === 'ok' || o === 'rejected');
+});
+
+test('planSearchAsync plans and answers like planSearch', async () => {
+  // 8,000 × 128: a set of 6,000 exact candidates is past the candidates path's limit (4,000), so
+  // the graph walks with the bitset alone, on the pool; a predicate walks on the JavaScript thread.
+  const { index, vectors } = loaded('Cosine', 8000, 128);
+  const set = new SlotSet(8000);
+  for (let slot = 0; slot < 8000; slot++) if (slot % 4 !== 0) set.add(slot);
+  const accept = (slot: number): boolean => set.has(slot);
+  for (const query of vectors.slice(0, 20)) {
+    const plain = { index, query, k: 10, ef: 50 };
+    assert.deepEqual(await planSearchAsync(plain), planSearch(plain));
+    for (const exact of [true, false]) {
+      const filtered = { ...plain, accept, candidates: { slots: set, exact } };
+      const expected = planSearch(filtered);
+      assert.equal(expected.path, 'hnsw');
+      assert.deepEqual(await planSearchAsync(filtered), expected);
+      for (const hit of expected.hits) assert.notEqual(hit.slot % 4, 0);
+    }
+  }
+  index.close();
+});
+
+test('native graph: bad arguments throw a clear error and leave the graph usable', () => {
+  const graph = new NativeHnsw('l2', 4);
+  assert.throws(() => new NativeHnsw('cosine' as 'l2', 4), /space must be 'l2' or 'ip'/);
+  assert.throws(() => graph.add(new Float32Array(4), 0), /closed or not initialised/);
+  graph.init(8, 8, 32, 1);
+  assert.throws(() => graph.add(new Float32Array(3), 0), /vector has 3 values, the graph 4/);
+  assert.throws(() => graph.searchSync(new Float32Array(4), -1, 10), /non-negative integer/);
+  graph.add(new Float32Array([1, 0, 0, 0]), 7);
+  assert.deepEqual(Array.from(graph.searchSync(new Float32Array([1, 0, 0, 0]), 3, 10).labels), [7]);
+  assert.equal(graph.remove(7), true);
+  assert.equal(graph.remove(7), false);
+  assert.equal(graph.searchSync(new Float32Array([1, 0, 0, 0]), 3, 10).labels.length, 0);
+  graph.add(new Float32Array([0, 1, 0, 0]), 3);
+  assert.throws(() => graph.searchSync(new Float32Array(4), 1, 10, () => { throw new Error('predicate failed'); }), /predicate failed/);
+  graph.close();
+  assert.throws(() => graph.size(), /closed/);
+});

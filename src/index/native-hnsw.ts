@@ -1,0 +1,73 @@
+/**
+ * The typed face of Hektor's own native HNSW binding (`native/hnsw_graph.cc`, built by
+ * `node-gyp` at install into `build/Release/hektor_hnsw.node`). It wraps hnswlib's graph like
+ * hnswlib-node does, and adds what the engine needs from it: searches on libuv's thread pool
+ * (`search`), Float32Array vectors without conversion, a bitset filter tested in C++, and a beam
+ * width per search. Only `HnswIndex` uses it.
+ */
+
+import { createRequire } from 'node:module';
+
+/** The result of one native search: labels nearest first, with hnswlib's distances. */
+export interface NativeHits {
+  /** Labels (the shard's slots), nearest first. */
+  labels: Uint32Array;
+  /** hnswlib distances: squared L2 for 'l2', 1 − dot for 'ip'. */
+  distances: Float32Array;
+}
+
+/**
+ * One native HNSW graph. Mutations run on the calling (JavaScript) thread and wait for searches
+ * in flight on the pool; searches wait for a mutation in progress.
+ */
+export interface NativeHnswGraph {
+  /** Allocates an empty graph for `maxElements` elements. */
+  init(maxElements: number, m: number, efConstruct: number, seed: number): void;
+  /** Replaces the graph with the one saved at `path`; throws if it has another dimension. */
+  read(path: string): void;
+  /** Saves the graph to `path`. */
+  write(path: string): void;
+  /** Inserts `label`, or updates its vector in place and clears its tombstone. */
+  add(vector: Float32Array, label: number): void;
+  /** Sets the tombstone of `label`; false if absent or already removed. */
+  remove(label: number): boolean;
+  /** Grows (or shrinks) the capacity to `maxElements`. */
+  resize(maxElements: number): void;
+  /** Elements the graph can hold before `resize`. */
+  capacity(): number;
+  /** Elements in the graph, tombstoned ones included. */
+  size(): number;
+  /** Every label in the graph, tombstoned ones included. */
+  labels(): Uint32Array;
+  /**
+   * The `k` labels nearest to `query` with beam width max(ef, k), on the calling thread. `filter`
+   * is a bitset of allowed labels (32 per word, little-endian) or a predicate.
+   */
+  searchSync(query: Float32Array, k: number, ef: number, filter?: Uint32Array | ((label: number) => boolean)): NativeHits;
+  /** Like searchSync with a bitset or no filter, walked on libuv's thread pool. */
+  search(query: Float32Array, k: number, ef: number, filter?: Uint32Array): Promise<NativeHits>;
+  /** Frees the graph once searches in flight are done; later calls throw. */
+  close(): void;
+}
+
+/** Constructor of native graphs: `space` is 'l2' (squared Euclidean) or 'ip' (1 − dot product). */
+export type NativeHnswGraphConstructor = new (space: 'l2' | 'ip', dim: number) => NativeHnswGraph;
+
+function loadBinding(): NativeHnswGraphConstructor {
+  // dist/src/index/ → the package root holds build/Release.
+  const require = createRequire(import.meta.url);
+  const file = new URL('../../../build/Release/hektor_hnsw.node', import.meta.url).pathname;
+  let binding: unknown;
+  try {
+    binding = require(file);
+  } catch (e: unknown) {
+    throw new Error(`Hektor's native HNSW binding is missing (${file}); build it with \`npm run build:native\`: ${String(e)}`);
+  }
+  if (typeof binding !== 'object' || binding === null || !('HnswGraph' in binding) || typeof binding.HnswGraph !== 'function') {
+    throw new Error(`${file} does not export HnswGraph; rebuild it with \`npm run build:native\``);
+  }
+  return binding.HnswGraph as NativeHnswGraphConstructor;
+}
+
+/** The native graph class. */
+export const NativeHnsw: NativeHnswGraphConstructor = loadBinding();
