@@ -47,6 +47,43 @@ interface Timed {
 
 const START = Symbol('start');
 
+/**
+ * A request that starts less than this long after the previous response was queued behind it: a
+ * lone client needs a round trip (≥ 50 µs here) before its next request can arrive, while a
+ * request already waiting in another socket is read within microseconds of the previous answer.
+ */
+const BACKLOG_GAP_MS = 0.025;
+/** How long one sign of concurrent requests keeps searches on the thread pool. */
+const CONCURRENCY_HOLD_MS = 50;
+
+/**
+ * Tells whether requests compete for the event loop. Counting requests in flight is not enough:
+ * while searches run on the event loop, the next client's request waits unread in its socket until
+ * the current one is answered, so the count stays at one. Two signs are used: a request arriving
+ * while another is in flight, and a request read right after the previous answer (a backlog).
+ * Either keeps the verdict for CONCURRENCY_HOLD_MS.
+ */
+class ConcurrencyProbe {
+  private lastAnsweredMs = Number.NEGATIVE_INFINITY;
+  private concurrentUntilMs = Number.NEGATIVE_INFINITY;
+
+  /** Records a request's arrival, `inFlight` counting it. */
+  arrived(inFlight: number): void {
+    const now = performance.now();
+    if (inFlight > 1 || now - this.lastAnsweredMs < BACKLOG_GAP_MS) this.concurrentUntilMs = now + CONCURRENCY_HOLD_MS;
+  }
+
+  /** Records a response. */
+  answered(): void {
+    this.lastAnsweredMs = performance.now();
+  }
+
+  /** True while a recent request showed concurrency. */
+  get concurrent(): boolean {
+    return performance.now() < this.concurrentUntilMs;
+  }
+}
+
 function elapsedSeconds(request: FastifyRequest): number {
   const timed = (request as unknown as Record<symbol, Timed | undefined>)[START];
   return timed === undefined ? 0 : Number(process.hrtime.bigint() - timed.startNs) / 1e9;
@@ -193,12 +230,16 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     forceCloseConnections: 'idle',
   });
   let inFlight = 0;
+  const concurrency = new ConcurrencyProbe();
+  /** Requests competing for the event loop, as searches should count them. */
+  const competing = (): number => (concurrency.concurrent ? Math.max(inFlight, 2) : inFlight);
   installJsonParser(app);
 
   // Callback-style hooks: an async hook costs each request a promise and a microtask turn.
   app.addHook('onRequest', (request, _reply, done) => {
     (request as unknown as Record<symbol, Timed>)[START] = { startNs: process.hrtime.bigint() };
     inFlight++;
+    concurrency.arrived(inFlight);
     if (inFlight > LIMITS.httpInFlightMax) {
       done(new HektorError('too_many_requests', `more than ${LIMITS.httpInFlightMax} requests in flight; retry later`));
     } else if (!deps.isReady() && !request.url.startsWith('/healthz') && !request.url.startsWith('/livez')) {
@@ -209,6 +250,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   });
   app.addHook('onResponse', (request, reply, done) => {
     inFlight--;
+    concurrency.answered();
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.latency.observe({ method: request.method, route }, elapsedSeconds(request));
@@ -422,7 +464,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     const name = nameParam(request);
     const config = (await deps.collections.metaFresh(name)).config;
     const body = parse(S.searchBody, request.body);
-    return ok(request, (await runSearch(name, config, body, '', readOptions(request, inFlight))).map(scoredJson));
+    return ok(request, (await runSearch(name, config, body, '', readOptions(request, competing()))).map(scoredJson));
   });
 
   app.post('/collections/:name/points/search/batch', async (request) => {
@@ -430,7 +472,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     const config = (await deps.collections.metaFresh(name)).config;
     const body = parse(S.searchBatchBody, request.body);
     // The searches of a batch compete with each other too.
-    const read = readOptions(request, inFlight + body.searches.length - 1);
+    const read = readOptions(request, competing() + body.searches.length - 1);
     const results = await Promise.all(body.searches.map((s, i) => runSearch(name, config, s, `searches[${i}].`, read)));
     return ok(request, results.map((r) => r.map(scoredJson)));
   });
@@ -455,7 +497,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   app.post('/collections/:name/points/query', async (request) => {
     const name = nameParam(request);
     const config = (await deps.collections.metaFresh(name)).config;
-    return ok(request, await runQuery(name, config, parse(S.queryBody, request.body), '', readOptions(request, inFlight)));
+    return ok(request, await runQuery(name, config, parse(S.queryBody, request.body), '', readOptions(request, competing())));
   });
 
   app.post('/collections/:name/points/query/batch', async (request) => {
@@ -463,7 +505,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     const config = (await deps.collections.metaFresh(name)).config;
     const body = parse(S.queryBatchBody, request.body);
     // The searches of a batch compete with each other too.
-    const read = readOptions(request, inFlight + body.searches.length - 1);
+    const read = readOptions(request, competing() + body.searches.length - 1);
     return ok(request, await Promise.all(body.searches.map((s, i) => runQuery(name, config, s, `searches[${i}].`, read))));
   });
 
