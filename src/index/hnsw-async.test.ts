@@ -4,13 +4,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HnswIndex } from './hnsw-index.js';
-import { NativeHnsw } from './native-hnsw.js';
+import { availableParallelism } from 'node:os';
+import { NativeHnsw, searchThreads, setSearchThreads } from './native-hnsw.js';
 import { planSearch, planSearchAsync } from './planner.js';
 import { SlotSet } from './slot-set.js';
 import { clusteredVectors } from './testing.js';
 import type { Distance } from './types.js';
 
 const DISTANCES: Distance[] = ['Cosine', 'Dot', 'Euclid'];
+
+// First in this file (each test file runs in its own process): no asynchronous search has run yet.
+test('search threads: the count is set before the first asynchronous search and fixed after it', async () => {
+  assert.equal(searchThreads(), Math.max(1, availableParallelism() - 1));
+  assert.equal(setSearchThreads(2), true);
+  assert.equal(searchThreads(), 2);
+  const { index, vectors } = loaded('Euclid', 500, 8);
+  assert.equal((await index.searchAsync(vectors[0] ?? new Float32Array(8), 3, { ef: 16 })).length, 3);
+  assert.equal(setSearchThreads(1), false);
+  assert.equal(searchThreads(), 2);
+  index.close();
+});
 
 function loaded(distance: Distance, n: number, dim: number): { index: HnswIndex; vectors: Float32Array[] } {
   const index = new HnswIndex({ dim, distance, m: 16, efConstruct: 100 });

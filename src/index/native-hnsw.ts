@@ -1,8 +1,8 @@
 /**
  * The typed face of Hektor's own native HNSW binding (`native/hnsw_graph.cc`, built by
  * `node-gyp` at install into `build/Release/hektor_hnsw.node`). It wraps hnswlib's graph like
- * hnswlib-node does, and adds what the engine needs from it: searches on libuv's thread pool
- * (`search`), Float32Array vectors without conversion, a bitset filter tested in C++, and a beam
+ * hnswlib-node does, and adds what the engine needs from it: searches on search threads of its
+ * own (`search`), Float32Array vectors without conversion, a bitset filter tested in C++, and a beam
  * width per search. Only `HnswIndex` uses it.
  */
 
@@ -53,7 +53,14 @@ export interface NativeHnswGraph {
 /** Constructor of native graphs: `space` is 'l2' (squared Euclidean) or 'ip' (1 − dot product). */
 export type NativeHnswGraphConstructor = new (space: 'l2' | 'ip', dim: number) => NativeHnswGraph;
 
-function loadBinding(): NativeHnswGraphConstructor {
+/** What the binding exports. */
+interface Binding {
+  HnswGraph: NativeHnswGraphConstructor;
+  setSearchThreads(threads: number): boolean;
+  searchThreads(): number;
+}
+
+function loadBinding(): Binding {
   // dist/src/index/ → the package root holds build/Release.
   const require = createRequire(import.meta.url);
   const file = new URL('../../../build/Release/hektor_hnsw.node', import.meta.url).pathname;
@@ -63,11 +70,34 @@ function loadBinding(): NativeHnswGraphConstructor {
   } catch (e: unknown) {
     throw new Error(`Hektor's native HNSW binding is missing (${file}); build it with \`npm run build:native\`: ${String(e)}`);
   }
-  if (typeof binding !== 'object' || binding === null || !('HnswGraph' in binding) || typeof binding.HnswGraph !== 'function') {
-    throw new Error(`${file} does not export HnswGraph; rebuild it with \`npm run build:native\``);
+  if (
+    typeof binding !== 'object' ||
+    binding === null ||
+    !('HnswGraph' in binding && 'setSearchThreads' in binding && 'searchThreads' in binding) ||
+    typeof binding.HnswGraph !== 'function' ||
+    typeof binding.setSearchThreads !== 'function' ||
+    typeof binding.searchThreads !== 'function'
+  ) {
+    throw new Error(`${file} is not the binding this build expects; rebuild it with \`npm run build:native\``);
   }
-  return binding.HnswGraph as NativeHnswGraphConstructor;
+  return binding as Binding;
 }
 
+const binding = loadBinding();
+
 /** The native graph class. */
-export const NativeHnsw: NativeHnswGraphConstructor = loadBinding();
+export const NativeHnsw: NativeHnswGraphConstructor = binding.HnswGraph;
+
+/**
+ * Sets how many threads walk graphs for asynchronous searches; 0 means one per core but one (the
+ * JavaScript thread needs a core to serve HTTP). The threads start at the first asynchronous
+ * search, after which the number is fixed: returns false when it was too late.
+ */
+export function setSearchThreads(threads: number): boolean {
+  return binding.setSearchThreads(threads);
+}
+
+/** The number of search threads in effect (or that the first asynchronous search will start). */
+export function searchThreads(): number {
+  return binding.searchThreads();
+}

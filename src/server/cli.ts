@@ -7,6 +7,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ERROR_CODES, HektorError, errorMessage, isHektorError, type ErrorCode } from '../base/errors.js';
 import { loadConfig } from './config.js';
+import { setSearchThreads } from '../index/native-hnsw.js';
 import { exportFile, importFile } from './import-export.js';
 import { clusterDown, clusterUp } from './local-cluster.js';
 import { writeClusterCerts } from '../transport/certs.js';
@@ -51,11 +52,13 @@ program
   .option('--raft-snapshot-entries <n>', 'applied metadata entries between Raft snapshots (default 1000)', integer)
   .option('--replica-timeout-ms <ms>', 'lag or silence after which a shard primary drops a follower from the in-sync set (default 1000)', integer)
   .option('--replication-log-retention-bytes <n>', 'shard log bytes kept for followers to catch up without a snapshot (default 67108864)', integer)
+  .option('--search-threads <n>', 'threads that walk HNSW graphs for concurrent searches (default: cores - 1, env HEKTOR_SEARCH_THREADS)', integer)
   .option('--rereplicate-after-ms <ms>', 'how long a node stays dead before its shard replicas are re-created on other nodes; 0 never (default 60000)', integer)
   .action(async (opts: {
     config?: string; dataDir?: string; host?: string; httpPort?: number; logLevel?: string; nodeId?: string; grpcPort?: number; grpcApiPort?: number;
     bootstrap?: boolean; peers?: string; join?: string; zone?: string; clusterId?: string; tlsCa?: string; tlsCert?: string; tlsKey?: string;
     heartbeatIntervalMs?: number; failureTimeoutMs?: number; raftSnapshotEntries?: number; replicaTimeoutMs?: number; replicationLogRetentionBytes?: number; rereplicateAfterMs?: number;
+    searchThreads?: number;
   }) => {
     let node: HektorNode;
     try {
@@ -69,9 +72,11 @@ program
           heartbeat_interval_ms: opts.heartbeatIntervalMs, failure_timeout_ms: opts.failureTimeoutMs,
           raft_snapshot_entries: opts.raftSnapshotEntries,
           replica_timeout_ms: opts.replicaTimeoutMs, replication_log_retention_bytes: opts.replicationLogRetentionBytes,
-          rereplicate_after_ms: opts.rereplicateAfterMs,
+          rereplicate_after_ms: opts.rereplicateAfterMs, search_threads: opts.searchThreads,
         },
       });
+      // Before the first search, which starts the threads.
+      setSearchThreads(config.searchThreads);
       node = await HektorNode.start(config);
     } catch (e: unknown) {
       fail(e);

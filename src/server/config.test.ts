@@ -41,3 +41,10 @@ test('config: bad values, unknown keys and contradictions stop start-up with inv
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('config: search_threads defaults to 0 (one per core but one) and is range-checked', () => {
+  assert.equal(loadConfig({}).searchThreads, 0);
+  assert.equal(loadConfig({ env: { HEKTOR_SEARCH_THREADS: '3' } }).searchThreads, 3);
+  assert.throws(() => loadConfig({ flags: { search_threads: -1 } }), (e: unknown) => isHektorError(e, 'invalid_config'));
+  assert.throws(() => loadConfig({ flags: { search_threads: 100_000 } }), (e: unknown) => isHektorError(e, 'invalid_config'));
+});

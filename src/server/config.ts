@@ -50,7 +50,12 @@ export interface NodeConfig {
   replicationLogRetentionBytes: number;
   /** How long a replica's node stays dead before the replica is re-created on another node (0: never). */
   rereplicateAfterMs: number;
+  /** Threads that walk HNSW graphs for concurrent searches; 0 means one per core but one. */
+  searchThreads: number;
 }
+
+/** Largest `search_threads`. */
+export const SEARCH_THREADS_MAX = 256;
 
 const schema = z.object({
   data_dir: z.string().min(1),
@@ -75,6 +80,7 @@ const schema = z.object({
   replica_timeout_ms: z.coerce.number().int().min(200).max(600_000),
   replication_log_retention_bytes: z.coerce.number().int().min(0).max(2 ** 40),
   rereplicate_after_ms: z.coerce.number().int().min(0).max(7 * 24 * 3600 * 1000),
+  search_threads: z.coerce.number().int().min(0).max(SEARCH_THREADS_MAX),
 });
 
 /** Default settings. */
@@ -101,6 +107,7 @@ export const DEFAULT_CONFIG = {
   replica_timeout_ms: 1000,
   replication_log_retention_bytes: 64 * 1024 * 1024,
   rereplicate_after_ms: 60_000,
+  search_threads: 0,
 } as const;
 
 const ENV_KEYS = Object.keys(DEFAULT_CONFIG).map((k) => [k, `HEKTOR_${k.toUpperCase()}`] as const);
@@ -160,6 +167,7 @@ export function loadConfig(options: { file?: string | undefined; env?: NodeJS.Pr
     replicaTimeoutMs: c.replica_timeout_ms,
     replicationLogRetentionBytes: c.replication_log_retention_bytes,
     rereplicateAfterMs: c.rereplicate_after_ms,
+    searchThreads: c.search_threads,
   };
 }
 
