@@ -19,6 +19,8 @@
 
 #include <napi.h>
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -222,20 +224,32 @@ struct GraphState {
   size_t dim = 0;
 };
 
-// One asynchronous search: made and settled on the JavaScript thread, walked on a search thread.
-struct SearchTask {
+// One job for the search threads: made and settled on the JavaScript thread, run on a search thread.
+struct Job {
   std::shared_ptr<GraphState> state;
+  std::string error;
+  Napi::Promise::Deferred deferred;
+
+  explicit Job(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+  virtual ~Job() = default;
+  virtual void Run() = 0;
+  // Resolves the promise on success (the error, if any, is rejected by the caller).
+  virtual void Resolve(Napi::Env env) = 0;
+};
+
+// A graph walk.
+struct SearchTask : Job {
   std::vector<float> query;
   size_t k = 0;
   size_t ef = 0;
   std::unique_ptr<BitsetFilter> filter;
   std::vector<Hit> hits;
-  std::string error;
-  Napi::Promise::Deferred deferred;
 
-  explicit SearchTask(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+  explicit SearchTask(Napi::Env env) : Job(env) {}
 
-  void Run() {
+  void Resolve(Napi::Env env) override { deferred.Resolve(HitsToJs(env, hits)); }
+
+  void Run() override {
     try {
       SharedHold hold(state->gate);
       if (!state->graph) {
@@ -249,9 +263,66 @@ struct SearchTask {
   }
 };
 
+// Inserts a batch of vectors, `threads` at a time (hnswlib allows concurrent insertions of
+// distinct labels, except into an empty graph, and no search meanwhile: the gate is held
+// exclusively). Labels already in the graph are updated first, one at a time.
+struct AddTask : Job {
+  std::vector<float> vectors;
+  std::vector<uint32_t> labels;
+  size_t dim = 0;
+  size_t threads = 1;
+
+  explicit AddTask(Napi::Env env) : Job(env) {}
+
+  void Resolve(Napi::Env env) override { deferred.Resolve(env.Undefined()); }
+
+  void Run() override {
+    ExclusiveHold hold(state->gate);
+    if (!state->graph) {
+      error = "the graph is closed";
+      return;
+    }
+    Graph& graph = *state->graph;
+    std::vector<size_t> fresh;
+    try {
+      for (size_t i = 0; i < labels.size(); i++) {
+        bool present = false;
+        {
+          std::unique_lock<std::mutex> lock(graph.label_lookup_lock);
+          present = graph.label_lookup_.count(labels[i]) != 0;
+        }
+        if (present || graph.cur_element_count == 0) {
+          graph.addPoint(vectors.data() + i * dim, labels[i]);
+        } else {
+          fresh.push_back(i);
+        }
+      }
+      if (graph.cur_element_count + fresh.size() > graph.max_elements_) throw std::runtime_error("the batch does not fit the graph's capacity");
+    } catch (const std::exception& e) {
+      error = e.what();
+      return;
+    }
+    std::atomic<size_t> next{0};
+    std::mutex failure;
+    auto work = [&] {
+      try {
+        for (size_t j = next++; j < fresh.size(); j = next++) graph.addPoint(vectors.data() + fresh[j] * dim, labels[fresh[j]]);
+      } catch (const std::exception& e) {
+        std::unique_lock<std::mutex> lock(failure);
+        if (error.empty()) error = e.what();
+      }
+    };
+    std::vector<std::thread> helpers;
+    const size_t helpersWanted = std::min(threads, fresh.size()) > 1 ? std::min(threads, fresh.size()) - 1 : 0;
+    for (size_t t = 0; t < helpersWanted; t++) helpers.emplace_back(work);
+    work();
+    for (auto& h : helpers) h.join();
+  }
+};
+
 class SearchThreads;
-void SettleOnJsThread(Napi::Env env, Napi::Function unused, SearchThreads* threads, SearchTask* task);
-using Completion = Napi::TypedThreadSafeFunction<SearchThreads, SearchTask, SettleOnJsThread>;
+void SettleOnJsThread(Napi::Env env, Napi::Function unused, SearchThreads* threads, Job* job);
+using Completion = Napi::TypedThreadSafeFunction<SearchThreads, Job, SettleOnJsThread>;
 
 // Hektor's own search threads (not libuv's pool, which is sized before any JavaScript runs and is
 // shared with file I/O): a fixed set of threads that drain one queue of walks, so that a thread
@@ -281,7 +352,7 @@ class SearchThreads {
   size_t Count() const { return count_ > 0 ? count_ : DefaultCount(); }
 
   // Queues `task` (ownership passes to the threads until it is settled). JavaScript thread only.
-  void Submit(Napi::Env env, SearchTask* task) {
+  void Submit(Napi::Env env, Job* task) {
     if (threads_.empty()) {
       const size_t n = Count();
       for (size_t i = 0; i < n; i++) threads_.emplace_back([this] { Work(); });
@@ -307,7 +378,7 @@ class SearchThreads {
 
   void Work() {
     for (;;) {
-      SearchTask* task = nullptr;
+      Job* task = nullptr;
       {
         std::unique_lock<std::mutex> lock(mutex_);
         ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
@@ -331,14 +402,14 @@ class SearchThreads {
     ready_.notify_all();
     for (auto& t : threads_) t.join();
     threads_.clear();
-    for (SearchTask* task : queue_) delete task;
+    for (Job* task : queue_) delete task;
     queue_.clear();
   }
 
   Completion completion_;
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<SearchTask*> queue_;
+  std::deque<Job*> queue_;
   std::vector<std::thread> threads_;
   size_t count_ = 0;
   size_t outstanding_ = 0;  // JavaScript thread only
@@ -346,14 +417,14 @@ class SearchThreads {
   bool stopped_ = false;  // JavaScript thread only
 };
 
-void SettleOnJsThread(Napi::Env env, Napi::Function, SearchThreads* threads, SearchTask* task) {
-  std::unique_ptr<SearchTask> owned(task);
+void SettleOnJsThread(Napi::Env env, Napi::Function, SearchThreads* threads, Job* job) {
+  std::unique_ptr<Job> owned(job);
   if (env == nullptr) return;  // the environment is shutting down
   threads->Settled(env);
   if (!owned->error.empty()) {
     owned->deferred.Reject(Napi::Error::New(env, owned->error).Value());
   } else {
-    owned->deferred.Resolve(HitsToJs(env, owned->hits));
+    owned->Resolve(env);
   }
 }
 
@@ -376,6 +447,7 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
                            InstanceMethod<&HnswGraph::Read>("read"),
                            InstanceMethod<&HnswGraph::Write>("write"),
                            InstanceMethod<&HnswGraph::Add>("add"),
+                           InstanceMethod<&HnswGraph::AddBatch>("addBatch"),
                            InstanceMethod<&HnswGraph::Remove>("remove"),
                            InstanceMethod<&HnswGraph::Resize>("resize"),
                            InstanceMethod<&HnswGraph::Capacity>("capacity"),
@@ -469,6 +541,28 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
       throw Napi::Error::New(info.Env(), e.what());
     }
     return info.Env().Undefined();
+  }
+
+  // addBatch(vectors: Float32Array of n·dim, labels: Uint32Array of n, threads) -> Promise<void>:
+  // inserts (or updates) n labels on a search thread, `threads` insertions at a time.
+  Napi::Value AddBatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!IsFloat32Array(info[0]) || !IsUint32Array(info[1])) throw Napi::TypeError::New(env, "expected (vectors: Float32Array, labels: Uint32Array, threads)");
+    Napi::Float32Array vectors = info[0].As<Napi::Float32Array>();
+    Napi::Uint32Array labels = info[1].As<Napi::Uint32Array>();
+    if (vectors.ElementLength() != labels.ElementLength() * state_->dim) throw Napi::RangeError::New(env, "vectors must hold dim values per label");
+    const size_t threads = ToSize(info[2], "threads");
+    if (threads == 0) throw Napi::RangeError::New(env, "threads must be positive");
+    Open(env);
+    auto* task = new AddTask(env);
+    task->state = state_;
+    task->vectors.assign(vectors.Data(), vectors.Data() + vectors.ElementLength());
+    task->labels.assign(labels.Data(), labels.Data() + labels.ElementLength());
+    task->dim = state_->dim;
+    task->threads = threads;
+    Napi::Promise promise = task->deferred.Promise();
+    ThreadsOf(env).Submit(env, task);
+    return promise;
   }
 
   // remove(label): sets the label's tombstone; false when the label is absent or already removed.

@@ -4,7 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HnswIndex } from './hnsw-index.js';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NativeHnsw, searchThreads, setSearchThreads } from './native-hnsw.js';
 import { planSearch, planSearchAsync } from './planner.js';
 import { SlotSet } from './slot-set.js';
@@ -149,4 +151,47 @@ test('native graph: bad arguments throw a clear error and leave the graph usable
   assert.throws(() => graph.searchSync(new Float32Array(4), 1, 10, () => { throw new Error('predicate failed'); }), /predicate failed/);
   graph.close();
   assert.throws(() => graph.size(), /closed/);
+});
+
+test('HnswIndex: staged vectors enter the graph at flushStaged, in parallel, and walks stay valid meanwhile', async () => {
+  const dim = 16;
+  const index = new HnswIndex({ dim, distance: 'Cosine', m: 16, efConstruct: 100 });
+  const vectors = clusteredVectors(21, 4000, dim, 10);
+  vectors.forEach((v, slot) => index.stage(slot, v));
+  assert.equal(index.count, 4000);
+  assert.equal(index.stagedCount, 4000);
+  // Stored but not yet in the graph: exact scans see the vectors, graph walks do not.
+  assert.equal(index.search(vectors[7] ?? new Float32Array(dim), 1, { exact: true })[0]?.slot, 7);
+  assert.equal(index.search(vectors[7] ?? new Float32Array(dim), 5, { ef: 32 }).length, 0);
+  index.remove(9); // staged, then removed before the flush: never inserted
+  const walks = vectors.slice(0, 30).map((q) => index.searchAsync(q, 10, { ef: 32 }));
+  await index.flushStaged(2);
+  for (const hits of await Promise.all(walks)) for (const hit of hits) assert.ok(index.has(hit.slot));
+  assert.equal(index.stagedCount, 0);
+  let found = 0;
+  for (let slot = 0; slot < 4000; slot += 40) {
+    const top = index.search(vectors[slot] ?? new Float32Array(dim), 1, { ef: 64 })[0];
+    if (top?.slot === slot) found++;
+    assert.notEqual(top?.slot, 9);
+  }
+  assert.ok(found >= 95, `only ${found} of 100 points found themselves after a parallel build`);
+  index.close();
+});
+
+test('HnswIndex: save with staged vectors writes them into the graph, and load finds them', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hektor-staged-'));
+  try {
+    const { index, vectors } = loaded('Euclid', 1500, 8);
+    const extra = clusteredVectors(5, 100, 8, 4);
+    extra.forEach((v, i) => index.stage(1500 + i, v));
+    index.save(join(dir, 'graph'));
+    const reloaded = HnswIndex.load(join(dir, 'graph'), { dim: 8, distance: 'Euclid', m: 16, efConstruct: 100 });
+    assert.equal(reloaded.count, 1600);
+    assert.equal(reloaded.search(extra[3] ?? new Float32Array(8), 1, { ef: 64 })[0]?.slot, 1503);
+    assert.equal(reloaded.search(vectors[3] ?? new Float32Array(8), 1, { ef: 64 })[0]?.slot, 3);
+    reloaded.close();
+    index.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -29,6 +29,11 @@ export interface NativeHnswGraph {
   write(path: string): void;
   /** Inserts `label`, or updates its vector in place and clears its tombstone. */
   add(vector: Float32Array, label: number): void;
+  /**
+   * Inserts or updates `labels.length` labels (`vectors` holds dim values per label) on a search
+   * thread, up to `threads` insertions at a time; searches wait meanwhile.
+   */
+  addBatch(vectors: Float32Array, labels: Uint32Array, threads: number): Promise<void>;
   /** Sets the tombstone of `label`; false if absent or already removed. */
   remove(label: number): boolean;
   /** Grows (or shrinks) the capacity to `maxElements`. */

@@ -9,6 +9,7 @@
  */
 
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { assert, unreachable } from '../base/assert.js';
 import { HektorError } from '../base/errors.js';
@@ -151,6 +152,12 @@ export class LocalShard {
   private readonly queue: PendingWrite[] = [];
   private writerRunning = false;
   private closed = false;
+  /**
+   * Counts applied changes to points that already existed (updates, deletes): an asynchronous
+   * search that overlapped one answers again, since the filter it planned with may no longer hold
+   * for a point it found. Inserts of new points cannot make a walk's answer wrong.
+   */
+  private existingChanged = 0;
   private idle: Promise<void> = Promise.resolve();
   /** Path of the planner used by the last search (observability and tests). */
   lastSearchPath: SearchPath | 'none' = 'none';
@@ -525,6 +532,9 @@ export class LocalShard {
         sliceStartMs = performance.now();
       }
     }
+    // The group's new vectors enter the graph together, on every core, in chunks between which
+    // the event loop runs.
+    await this.index.flushStaged(INDEX_THREADS);
     this.changesSinceCheckpoint += changes.length;
     if (this.changesSinceCheckpoint >= LIMITS.indexCheckpointPointChanges) {
       // Bounded work between checkpoints keeps a restart after kill -9 close to a clean one.
@@ -537,6 +547,7 @@ export class LocalShard {
     const key = pointIdKey(change.id);
     const existing = this.points.get(key);
     if (existing !== undefined) {
+      this.existingChanged++;
       const oldPayload = this.payloadOf(existing.slot);
       this.payloadIndexes.remove(existing.slot, oldPayload ?? EMPTY_PAYLOAD);
       if (change.point === null || change.point.slot !== existing.slot) {
@@ -555,7 +566,7 @@ export class LocalShard {
     this.slotIds[p.slot] = p.id;
     this.slotVersions[p.slot] = p.version;
     if (!this.config.onDiskPayload) this.slotPayloads[p.slot] = p.payload;
-    if (!this.indexHolds(p.slot, p.vector)) this.index.upsert(p.slot, p.vector);
+    if (!this.indexHolds(p.slot, p.vector)) this.index.stage(p.slot, p.vector);
     this.payloadIndexes.add(p.slot, p.payload ?? EMPTY_PAYLOAD);
   }
 
@@ -657,7 +668,9 @@ export class LocalShard {
   async searchAsync(request: ShardSearch): Promise<ScoredRecord[]> {
     let plan: SearchPlanResult;
     try {
+      const before = this.existingChanged;
       plan = await planSearchAsync(this.planInput(request));
+      if (this.existingChanged !== before && !this.closed) plan = planSearch(this.planInput(request));
     } catch (e: unknown) {
       if (this.closed) throw new HektorError('shutting_down', 'the shard closed during the search; retry on another node or after restart');
       throw e;
@@ -786,6 +799,8 @@ export class LocalShard {
 
 /** Longest stretch of applying committed changes before the event loop gets a turn. */
 const APPLY_SLICE_MS = 5;
+/** Insertions into the graph at a time while a committed group is applied: one per core. */
+const INDEX_THREADS = availableParallelism();
 
 /** Resolves after the event loop has run its pending I/O callbacks (a macrotask turn). */
 function yieldToEventLoop(): Promise<void> {
