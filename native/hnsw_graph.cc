@@ -180,6 +180,43 @@ std::vector<Hit> Knn(const Graph& graph, const float* query, size_t k, size_t ef
   return hits;
 }
 
+// The k labels nearest to `query` among those set in `words` (every live label when `words` is
+// empty), nearest first, by brute force with hnswlib's SIMD distance. The caller holds the gate
+// shared, so no insertion or removal runs meanwhile.
+std::vector<Hit> Scan(const Graph& graph, const float* query, size_t k, const std::vector<uint32_t>& words) {
+  std::vector<Hit> hits;
+  if (k == 0) return hits;
+  auto worse = [](const Hit& a, const Hit& b) { return a.distance < b.distance; };  // max-heap on distance
+  auto consider = [&](hnswlib::tableint internal, uint32_t label) {
+    if (graph.isMarkedDeleted(internal)) return;
+    const float d = graph.fstdistfunc_(query, graph.getDataByInternalId(internal), graph.dist_func_param_);
+    if (hits.size() < k) {
+      hits.push_back(Hit{d, label});
+      std::push_heap(hits.begin(), hits.end(), worse);
+    } else if (d < hits.front().distance) {
+      std::pop_heap(hits.begin(), hits.end(), worse);
+      hits.back() = Hit{d, label};
+      std::push_heap(hits.begin(), hits.end(), worse);
+    }
+  };
+  if (words.empty()) {
+    const size_t n = graph.cur_element_count;
+    for (size_t i = 0; i < n; i++) consider(static_cast<hnswlib::tableint>(i), static_cast<uint32_t>(graph.getExternalLabel(i)));
+  } else {
+    for (size_t w = 0; w < words.size(); w++) {
+      uint32_t bits = words[w];
+      while (bits != 0) {
+        const uint32_t label = static_cast<uint32_t>(w * 32 + static_cast<size_t>(__builtin_ctz(bits)));
+        bits &= bits - 1;
+        auto found = graph.label_lookup_.find(label);
+        if (found != graph.label_lookup_.end()) consider(found->second, label);
+      }
+    }
+  }
+  std::sort_heap(hits.begin(), hits.end(), worse);
+  return hits;
+}
+
 Napi::Object HitsToJs(Napi::Env env, const std::vector<Hit>& hits) {
   Napi::Uint32Array labels = Napi::Uint32Array::New(env, hits.size());
   Napi::Float32Array distances = Napi::Float32Array::New(env, hits.size());
@@ -455,6 +492,7 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
                            InstanceMethod<&HnswGraph::Labels>("labels"),
                            InstanceMethod<&HnswGraph::SearchSync>("searchSync"),
                            InstanceMethod<&HnswGraph::Search>("search"),
+                           InstanceMethod<&HnswGraph::ScanSync>("scanSync"),
                            InstanceMethod<&HnswGraph::Close>("close"),
                        });
   }
@@ -635,6 +673,23 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
       hits = Knn(graph, query, k, ef, nullptr);
     }
     return HitsToJs(env, hits);
+  }
+
+  // scanSync(query, k, filter?: Uint32Array) -> { labels, distances }: exact, by brute force over
+  // the labels set in `filter` (every live label without one).
+  Napi::Value ScanSync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const float* query = Vector(info[0]);
+    const size_t k = ToSize(info[1], "k");
+    Graph& graph = Open(env);
+    std::vector<uint32_t> words;
+    if (info.Length() > 2 && IsUint32Array(info[2])) {
+      Napi::Uint32Array w = info[2].As<Napi::Uint32Array>();
+      if (w.ElementLength() == 0) return HitsToJs(env, {});
+      words.assign(w.Data(), w.Data() + w.ElementLength());
+    }
+    SharedHold hold(state_->gate);
+    return HitsToJs(env, Scan(graph, query, k, words));
   }
 
   // search(query, k, ef, filter?: Uint32Array) -> Promise<{ labels, distances }>, walked on a search thread.

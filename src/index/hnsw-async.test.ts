@@ -195,3 +195,21 @@ test('HnswIndex: save with staged vectors writes them into the graph, and load f
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('HnswIndex: the native exact scan of a candidate bitset equals brute force, and skips removed and staged-out slots', () => {
+  const { index, vectors } = loaded('Cosine', 3000, 24);
+  const set = new SlotSet(3000);
+  for (let slot = 0; slot < 3000; slot += 7) set.add(slot);
+  index.remove(7);
+  for (const query of vectors.slice(0, 25)) {
+    const native = index.searchAmong(query, set, 10);
+    const js = index.searchAmong(query, set, 10, () => true);
+    assert.deepEqual(native, js);
+    assert.ok(!native.some((h) => h.slot === 7));
+  }
+  // A staged vector is not in the graph yet: the scan falls back to the arena and still sees it.
+  index.stage(3500, vectors[1] ?? new Float32Array(24));
+  set.add(3500);
+  assert.ok(index.searchAmong(vectors[1] ?? new Float32Array(24), set, 3).some((h) => h.slot === 3500));
+  index.close();
+});

@@ -1,10 +1,11 @@
 /**
  * HnswIndex: approximate search on hnswlib's HNSW graph (through Hektor's own binding,
  * `native-hnsw.ts`), with a flat arena of the same vectors beside it. The arena answers
- * `vector(slot)`, `searchAmong` and exact scans in JS; the graph answers approximate searches, on
- * the JavaScript thread (`search`) or on libuv's thread pool (`searchAsync`). Native results are
- * rescored from the arena so that an HNSW hit and an exact hit for the same slot carry the same
- * float64 score and sort identically.
+ * `vector(slot)` and exact scans with a predicate in JS; the graph answers approximate searches, on
+ * the JavaScript thread (`search`) or on a native search thread (`searchAsync`), and exact scans of
+ * a candidate bitset (`searchAmong`, natively, with SIMD distances). Native results are rescored
+ * from the arena so that an HNSW hit and an exact hit for the same slot carry the same float64
+ * score and sort identically.
  *
  * Dot product is not a metric, and an HNSW graph built on it leaves points with small norms
  * unreachable (hub points of large norm "cover" them in the neighbour heuristic; in a 1,500-point
@@ -34,6 +35,7 @@ import { assert } from '../base/assert.js';
 import { LIMITS } from '../base/limits.js';
 import { SLOT_MAX, VectorArena } from './arena.js';
 import { hitComparator } from './distance.js';
+import { SlotSet } from './slot-set.js';
 import { assertK } from './exact-index.js';
 import type { Distance, SlotHit } from './types.js';
 import { NativeHnsw, type NativeHits, type NativeHnswGraph } from './native-hnsw.js';
@@ -64,6 +66,11 @@ export interface HnswIndexOptions {
   initialCapacity?: number;
 }
 
+/**
+ * Extra candidates a native exact scan keeps before the exact float64 rescoring: its float32
+ * distances could swap near-ties at the k-th place, never by more than a few places.
+ */
+const NATIVE_SCAN_MARGIN = 16;
 /** Floats per chunk of `flushStaged` (≈ 5 ms of insertions on two threads at 128 dimensions). */
 const STAGED_CHUNK_VALUES = 8192;
 /** Smallest chunk of `flushStaged`, in points. */
@@ -313,12 +320,23 @@ export class HnswIndex implements VectorIndex {
     return hits;
   }
 
-  /** Exact top-`k` over the given candidate slots that `accept` (when given) allows. */
+  /**
+   * Exact top-`k` over the given candidate slots that `accept` (when given) allows. A bitset of
+   * candidates without a predicate is scanned natively (hnswlib's SIMD distances over the graph's
+   * copy of the vectors, ≈ 8× faster than the JavaScript scan at 784 dimensions); the best
+   * k + NATIVE_SCAN_MARGIN are rescored from the arena so that the order is the exact one.
+   */
   searchAmong(query: Float32Array, slots: Iterable<number>, k: number, accept?: (slot: number) => boolean): SlotHit[] {
-    this.open();
+    const native = this.open();
     assertK(k);
-    return this.arena.scanAmong(this.arena.prepareQuery(query), slots, k, accept);
+    const prepared = this.arena.prepareQuery(query);
+    // Staged vectors are not in the graph yet: only the arena sees every stored vector then.
+    if (accept !== undefined || !(slots instanceof SlotSet) || this.staged.size > 0) return this.arena.scanAmong(prepared, slots, k, accept);
+    if (k === 0 || slots.size === 0) return [];
+    const found = native.scanSync(this.nativeQuery(prepared), Math.min(slots.size, k + NATIVE_SCAN_MARGIN), slots.words);
+    return this.rescore(found, prepared).slice(0, k);
   }
+
 
   /** Frees the native graph (after searches in flight). The index is unusable afterwards. */
   close(): void {

@@ -49,7 +49,12 @@ export interface NativeHnswGraph {
    * is a bitset of allowed labels (32 per word, little-endian) or a predicate.
    */
   searchSync(query: Float32Array, k: number, ef: number, filter?: Uint32Array | ((label: number) => boolean)): NativeHits;
-  /** Like searchSync with a bitset or no filter, walked on libuv's thread pool. */
+  /**
+   * The `k` labels nearest to `query` among those set in `filter` (every live label without one),
+   * exactly, by brute force with hnswlib's SIMD distances, nearest first.
+   */
+  scanSync(query: Float32Array, k: number, filter?: Uint32Array): NativeHits;
+  /** Like searchSync with a bitset or no filter, walked on a search thread. */
   search(query: Float32Array, k: number, ef: number, filter?: Uint32Array): Promise<NativeHits>;
   /** Frees the graph once searches in flight are done; later calls throw. */
   close(): void;
