@@ -91,6 +91,9 @@ function limitOf(limit: number, fallback: number): number {
 
 /** Builds the handlers of both public services over the collection manager. */
 export function publicGrpcHandlers(collections: () => ClusterCollections, router: () => PointRouter): { collections: CollectionsHandlers; points: PointsHandlers } {
+  // Searches walk the graph on a search thread while other searches are in flight (HTTP/2
+  // multiplexes concurrent calls, so their handlers overlap); a lone call walks on this thread.
+  let searchesInFlight = 0;
   return {
     collections: {
       Create: (call, callback) => answer(callback, async () => {
@@ -179,20 +182,25 @@ export function publicGrpcHandlers(collections: () => ClusterCollections, router
       }),
       Search: (call, callback) => answer(callback, async () => {
         const r = call.request;
-        const config = (await collections().metaFresh(r.collection)).config;
-        const filter = filterFromJson(r.filter_json);
-        const hits = await router().search(r.collection, {
-          vector: toVector(r.vector, config, 'vector'),
-          limit: limitOf(r.limit, 10),
-          offset: r.offset,
-          ...(filter === undefined ? {} : { filter }),
-          ...(r.hnsw_ef === 0 ? {} : { ef: Math.min(r.hnsw_ef, LIMITS.hnswEfMax) }),
-          exact: r.exact,
-          ...(r._score_threshold === 'score_threshold' && r.score_threshold !== undefined ? { scoreThreshold: r.score_threshold } : {}),
-          withPayload: r.with_payload,
-          withVector: r.with_vector,
-        });
-        return { points: hits.map((h) => ({ id: idToWire(h.id), score: h.score, vector: h.vector ?? [], payload_json: h.payload === null ? '' : JSON.stringify(h.payload) })) };
+        searchesInFlight++;
+        try {
+          const config = (await collections().metaFresh(r.collection)).config;
+          const filter = filterFromJson(r.filter_json);
+          const hits = await router().search(r.collection, {
+            vector: toVector(r.vector, config, 'vector'),
+            limit: limitOf(r.limit, 10),
+            offset: r.offset,
+            ...(filter === undefined ? {} : { filter }),
+            ...(r.hnsw_ef === 0 ? {} : { ef: Math.min(r.hnsw_ef, LIMITS.hnswEfMax) }),
+            exact: r.exact,
+            ...(r._score_threshold === 'score_threshold' && r.score_threshold !== undefined ? { scoreThreshold: r.score_threshold } : {}),
+            withPayload: r.with_payload,
+            withVector: r.with_vector,
+          }, { offload: searchesInFlight > 1 });
+          return { points: hits.map((h) => ({ id: idToWire(h.id), score: h.score, vector: h.vector ?? [], payload_json: h.payload === null ? '' : JSON.stringify(h.payload) })) };
+        } finally {
+          searchesInFlight--;
+        }
       }),
       Scroll: (call, callback) => answer(callback, async () => {
         const r = call.request;
