@@ -26,6 +26,7 @@
 #include <deque>
 #include <thread>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -181,14 +182,16 @@ std::vector<Hit> Knn(const Graph& graph, const float* query, size_t k, size_t ef
 }
 
 // The k labels nearest to `query` among those set in `words` (every live label when `words` is
-// empty), nearest first, by brute force with hnswlib's SIMD distance. The caller holds the gate
+// empty) that `filter` (when given) allows, nearest first, by brute force with hnswlib's SIMD
+// distance. The caller holds the gate
 // shared, so no insertion or removal runs meanwhile.
-std::vector<Hit> Scan(const Graph& graph, const float* query, size_t k, const std::vector<uint32_t>& words) {
+std::vector<Hit> Scan(const Graph& graph, const float* query, size_t k, const std::vector<uint32_t>& words, hnswlib::BaseFilterFunctor* filter) {
   std::vector<Hit> hits;
   if (k == 0) return hits;
   auto worse = [](const Hit& a, const Hit& b) { return a.distance < b.distance; };  // max-heap on distance
   auto consider = [&](hnswlib::tableint internal, uint32_t label) {
     if (graph.isMarkedDeleted(internal)) return;
+    if (filter != nullptr && !(*filter)(label)) return;
     const float d = graph.fstdistfunc_(query, graph.getDataByInternalId(internal), graph.dist_func_param_);
     if (hits.size() < k) {
       hits.push_back(Hit{d, label});
@@ -493,6 +496,8 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
                            InstanceMethod<&HnswGraph::SearchSync>("searchSync"),
                            InstanceMethod<&HnswGraph::Search>("search"),
                            InstanceMethod<&HnswGraph::ScanSync>("scanSync"),
+                           InstanceMethod<&HnswGraph::Vectors>("vectors"),
+                           InstanceMethod<&HnswGraph::LiveLabels>("liveLabels"),
                            InstanceMethod<&HnswGraph::Close>("close"),
                        });
   }
@@ -675,8 +680,9 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
     return HitsToJs(env, hits);
   }
 
-  // scanSync(query, k, filter?: Uint32Array) -> { labels, distances }: exact, by brute force over
-  // the labels set in `filter` (every live label without one).
+  // scanSync(query, k, set?: Uint32Array | null, predicate?: (label) => boolean) -> { labels,
+  // distances }: exact, by brute force over the labels set in `set` (every live label without
+  // one) that `predicate` allows.
   Napi::Value ScanSync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const float* query = Vector(info[0]);
@@ -688,8 +694,55 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
       if (w.ElementLength() == 0) return HitsToJs(env, {});
       words.assign(w.Data(), w.Data() + w.ElementLength());
     }
+    std::vector<Hit> hits;
+    if (info.Length() > 3 && info[3].IsFunction()) {
+      CallbackFilter filter(env, info[3].As<Napi::Function>());
+      {
+        SharedHold hold(state_->gate);
+        hits = Scan(graph, query, k, words, &filter);
+      }
+      filter.RethrowIfFailed();
+    } else {
+      SharedHold hold(state_->gate);
+      hits = Scan(graph, query, k, words, nullptr);
+    }
+    return HitsToJs(env, hits);
+  }
+
+  // vectors(labels: Uint32Array) -> Float32Array of n·dim: the stored vectors of live labels, in
+  // order; NaN for a label that is absent or removed.
+  Napi::Value Vectors(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!IsUint32Array(info[0])) throw Napi::TypeError::New(env, "labels must be a Uint32Array");
+    Napi::Uint32Array labels = info[0].As<Napi::Uint32Array>();
+    Graph& graph = Open(env);
+    const size_t dim = state_->dim;
+    Napi::Float32Array out = Napi::Float32Array::New(env, labels.ElementLength() * dim);
     SharedHold hold(state_->gate);
-    return HitsToJs(env, Scan(graph, query, k, words));
+    for (size_t i = 0; i < labels.ElementLength(); i++) {
+      float* target = out.Data() + i * dim;
+      auto found = graph.label_lookup_.find(labels[i]);
+      if (found == graph.label_lookup_.end() || graph.isMarkedDeleted(found->second)) {
+        std::fill(target, target + dim, std::numeric_limits<float>::quiet_NaN());
+      } else {
+        std::memcpy(target, graph.getDataByInternalId(found->second), dim * sizeof(float));
+      }
+    }
+    return out;
+  }
+
+  // liveLabels() -> Uint32Array: every label in the graph that is not removed.
+  Napi::Value LiveLabels(const Napi::CallbackInfo& info) {
+    Graph& graph = Open(info.Env());
+    SharedHold hold(state_->gate);
+    std::vector<uint32_t> live;
+    live.reserve(graph.label_lookup_.size());
+    for (const auto& entry : graph.label_lookup_) {
+      if (!graph.isMarkedDeleted(entry.second)) live.push_back(static_cast<uint32_t>(entry.first));
+    }
+    Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), live.size());
+    std::copy(live.begin(), live.end(), out.Data());
+    return out;
   }
 
   // search(query, k, ef, filter?: Uint32Array) -> Promise<{ labels, distances }>, walked on a search thread.

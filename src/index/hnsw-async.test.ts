@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HnswIndex } from './hnsw-index.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeHnsw, searchThreads, setSearchThreads } from './native-hnsw.js';
@@ -212,4 +212,40 @@ test('HnswIndex: the native exact scan of a candidate bitset equals brute force,
   set.add(3500);
   assert.ok(index.searchAmong(vectors[1] ?? new Float32Array(24), set, 3).some((h) => h.slot === 3500));
   index.close();
+});
+
+test('HnswIndex: the graph holds the only copy of the vectors; a version-1 save (graph + arena file) still loads', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hektor-v1-'));
+  try {
+    const { index, vectors } = loaded('Dot', 1200, 8);
+    index.remove(4);
+    const expected = index.vector(10);
+    index.save(join(dir, 'graph'));
+    // Version 1 wrote `graph.arena` (header: magic, version, dim, distance code, slot end, live
+    // count, Φ) instead of `graph.meta`; only its header is read now.
+    const meta = JSON.parse(readFileSync(join(dir, 'graph.meta'), 'utf8')) as { dotNormBound: number };
+    const header = Buffer.alloc(32);
+    header.writeUInt32LE(0x41544b48, 0);
+    header.writeUInt32LE(1, 4);
+    header.writeUInt32LE(8, 8);
+    header.writeUInt32LE(2, 12);
+    header.writeUInt32LE(1200, 16);
+    header.writeUInt32LE(1199, 20);
+    header.writeDoubleLE(meta.dotNormBound, 24);
+    writeFileSync(join(dir, 'graph.arena'), header);
+    rmSync(join(dir, 'graph.meta'));
+    const reloaded = HnswIndex.load(join(dir, 'graph'), { dim: 8, distance: 'Dot', m: 16, efConstruct: 100 });
+    assert.equal(reloaded.count, 1199);
+    assert.equal(reloaded.has(4), false);
+    assert.deepEqual(reloaded.vector(10), expected);
+    assert.equal(reloaded.search(vectors[10] ?? new Float32Array(8), 1, { exact: true })[0]?.slot, index.search(vectors[10] ?? new Float32Array(8), 1, { exact: true })[0]?.slot);
+    // A header whose live count disagrees with the graph is refused.
+    header.writeUInt32LE(5, 20);
+    writeFileSync(join(dir, 'graph.arena'), header);
+    assert.throws(() => HnswIndex.load(join(dir, 'graph'), { dim: 8, distance: 'Dot', m: 16, efConstruct: 100 }), /live vectors/);
+    reloaded.close();
+    index.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

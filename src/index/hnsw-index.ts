@@ -1,11 +1,11 @@
 /**
  * HnswIndex: approximate search on hnswlib's HNSW graph (through Hektor's own binding,
- * `native-hnsw.ts`), with a flat arena of the same vectors beside it. The arena answers
- * `vector(slot)` and exact scans with a predicate in JS; the graph answers approximate searches, on
- * the JavaScript thread (`search`) or on a native search thread (`searchAsync`), and exact scans of
- * a candidate bitset (`searchAmong`, natively, with SIMD distances). Native results are rescored
- * from the arena so that an HNSW hit and an exact hit for the same slot carry the same float64
- * score and sort identically.
+ * `native-hnsw.ts`). The graph holds the only copy of every vector (version 1 kept a second copy in
+ * a JavaScript arena; dropping it saved one vector's bytes per point). Graph walks run on the
+ * JavaScript thread (`search`) or on a native search thread (`searchAsync`); exact scans run
+ * natively with hnswlib's SIMD distances. Every hit is rescored in float64 from the stored float32
+ * values, so that an HNSW hit and an exact hit for the same slot carry the same score and sort
+ * identically.
  *
  * Dot product is not a metric, and an HNSW graph built on it leaves points with small norms
  * unreachable (hub points of large norm "cover" them in the neighbour heuristic; in a 1,500-point
@@ -13,10 +13,10 @@
  * maximum inner product search to Euclidean search: each stored vector x gets one extra coordinate
  * sqrt(Φ² − |x|²) and the query gets 0, so |q' − x'|² = |q|² + Φ² − 2·q·x ranks exactly by q·x.
  * Φ must bound every stored norm; it starts at twice the first non-zero norm and, when a larger
- * vector arrives, doubles past it and the graph is rebuilt from the arena (a blocking O(n log n)
+ * vector arrives, doubles past it and the graph is rebuilt from its own vectors (a blocking O(n log n)
  * step that happens O(log(largest norm / first norm)) times over the index's life). hnswlib
  * computes in float32 and the reduced distances are about Φ², so graph search stays accurate while
- * stored norms differ by less than about 1000×; scores are always exact (rescored from the arena).
+ * stored norms differ by less than about 1000×; scores are always exact (rescored in float64).
  *
  * Slots are hnswlib labels. A label once added stays in the graph forever: removing it sets a
  * tombstone (`markDelete`), and re-adding the same label updates its vector in place and clears the
@@ -30,11 +30,11 @@
  * synchronously. Without concurrent writes (the common case) the walk's answer stands.
  */
 
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { assert } from '../base/assert.js';
 import { LIMITS } from '../base/limits.js';
-import { SLOT_MAX, VectorArena } from './arena.js';
-import { hitComparator } from './distance.js';
+import { SLOT_MAX, assertSlot } from './arena.js';
+import { arenaScorer, hitComparator, normalize, type ArenaScorer } from './distance.js';
 import { SlotSet } from './slot-set.js';
 import { assertK } from './exact-index.js';
 import type { Distance, SlotHit } from './types.js';
@@ -62,7 +62,7 @@ export interface HnswIndexOptions {
   efSearchDefault?: number;
   /** Seed of the level generator (default HNSW_SEED_DEFAULT). */
   seed?: number;
-  /** Graph and arena capacity at creation, in elements (default HNSW_INITIAL_CAPACITY). */
+  /** Graph capacity at creation, in elements (default HNSW_INITIAL_CAPACITY). */
   initialCapacity?: number;
 }
 
@@ -76,11 +76,13 @@ const STAGED_CHUNK_VALUES = 8192;
 /** Smallest chunk of `flushStaged`, in points. */
 const STAGED_CHUNK_POINTS_MIN = 8;
 
-/** File-format tag and version of the arena file written beside the native graph file. */
+/** File-format tag and version of the arena file that version 1 wrote beside the graph (read for its header only). */
 const ARENA_MAGIC = 0x41544b48; // "HKTA" little-endian
-const ARENA_VERSION = 1;
+const ARENA_V1 = 1;
 const ARENA_HEADER_BYTES = 32;
 const DISTANCE_CODES: Record<Distance, number> = { Cosine: 1, Dot: 2, Euclid: 3 };
+/** Version of the metadata file written beside the graph since the arena was dropped. */
+const META_VERSION = 2;
 
 /** A VectorIndex on an HNSW graph (approximate) with an exact mode. */
 export class HnswIndex implements VectorIndex {
@@ -91,22 +93,30 @@ export class HnswIndex implements VectorIndex {
   /** Beam width used when a search names no `ef`. */
   readonly efSearchDefault: number;
   private native: NativeHnswGraph | undefined;
-  private readonly arena: VectorArena;
   private readonly m: number;
   private readonly efConstruct: number;
   private readonly seed: number;
   /** Dot only: the bound Φ on stored norms used by the extra coordinate (0 until a non-zero vector). */
   private dotNormBound = 0;
-  /** 1 for every label hnswlib holds (live or tombstoned); grows with the arena. */
+  /** 1 for every live slot. */
+  private live: Uint8Array;
+  private liveCount = 0;
+  /** One past the highest slot ever made live. */
+  private liveEnd = 0;
+  /** 1 for every label hnswlib holds (live or tombstoned). */
   private inGraph: Uint8Array;
   private readonly compare: (a: SlotHit, b: SlotHit) => number;
+  private readonly scorer: ArenaScorer;
   /**
    * Counts the changes that can make a walk's answer stale: removals and new vectors for live
    * slots. (A vector for a dead slot cannot: a walk never returns a slot that was dead when it ran.)
    */
   private mutations = 0;
-  /** Slots whose vector is in the arena but not yet in the graph (see `stage`). */
-  private readonly staged = new Set<number>();
+  /**
+   * Vectors stored (as the graph stores them: unit length for Cosine, without Dot's extra
+   * coordinate) but not yet in the graph (see `stage`); the graph holds every other live vector.
+   */
+  private readonly staged = new Map<number, Float32Array>();
 
   /** An empty index with the given graph parameters. */
   constructor(options: HnswIndexOptions) {
@@ -128,19 +138,20 @@ export class HnswIndex implements VectorIndex {
     this.efConstruct = efConstruct;
     this.seed = options.seed ?? HNSW_SEED_DEFAULT;
     this.native = this.createNative(capacity);
-    this.arena = new VectorArena(dim, distance, capacity);
+    this.live = new Uint8Array(capacity);
     this.inGraph = new Uint8Array(capacity);
     this.compare = hitComparator(distance);
+    this.scorer = arenaScorer(distance);
   }
 
   /** Number of live vectors. */
   get count(): number {
-    return this.arena.count;
+    return this.liveCount;
   }
 
   /** One past the highest slot ever stored: live slots lie below it (the planner samples them). */
   get slotEnd(): number {
-    return this.arena.slotEnd;
+    return this.liveEnd;
   }
 
   /** Elements the graph can hold before it is resized. */
@@ -148,14 +159,15 @@ export class HnswIndex implements VectorIndex {
     return this.open().capacity();
   }
 
-  /** Inserts or replaces the vector at `slot` (normalised again for Cosine, which is idempotent). */
+  /** Inserts or replaces the vector at `slot` (normalised for Cosine). */
   upsert(slot: number, vector: Float32Array): void {
     const native = this.open();
-    if (!this.setVector(slot, vector)) return;
+    const stored = this.storedForm(vector);
+    if (!this.setVector(slot, stored)) return;
     this.staged.delete(slot);
     this.reserve(1);
     this.inGraph[slot] = 1;
-    native.add(this.nativeVector(slot), slot);
+    native.add(this.nativeVectorOf(stored), slot);
   }
 
   /**
@@ -165,7 +177,8 @@ export class HnswIndex implements VectorIndex {
    */
   stage(slot: number, vector: Float32Array): void {
     this.open();
-    if (this.setVector(slot, vector)) this.staged.add(slot);
+    const stored = this.storedForm(vector);
+    if (this.setVector(slot, stored)) this.staged.set(slot, stored);
   }
 
   /** Number of staged vectors not yet in the graph. */
@@ -176,43 +189,58 @@ export class HnswIndex implements VectorIndex {
   /**
    * Inserts the staged vectors into the graph, `threads` insertions at a time on the native
    * threads, in chunks of about STAGED_CHUNK_VALUES floats so that searches wait at most one chunk.
+   * A vector stays staged (readable) until its chunk is in.
    */
   async flushStaged(threads: number): Promise<void> {
     const native = this.open();
     if (this.staged.size === 0) return;
-    const slots = Array.from(this.staged);
-    this.staged.clear();
+    const entries = Array.from(this.staged);
     const nativeDim = this.nativeDim();
     const chunk = Math.max(STAGED_CHUNK_POINTS_MIN, Math.floor(STAGED_CHUNK_VALUES / nativeDim));
-    for (let start = 0; start < slots.length; start += chunk) {
+    for (let start = 0; start < entries.length; start += chunk) {
       if (this.native !== native) return; // a Dot rebuild inserted every live vector
-      // A slot removed (or inserted by `upsert`) since it was staged is left out.
-      const batch = slots.slice(start, start + chunk).filter((slot) => this.arena.has(slot) && !this.staged.has(slot));
+      // A slot removed, restaged or upserted since the snapshot is left to its newer state.
+      const batch = entries.slice(start, start + chunk).filter(([slot, stored]) => this.staged.get(slot) === stored);
       if (batch.length === 0) continue;
       this.reserve(batch.length);
-      const labels = Uint32Array.from(batch);
+      const labels = new Uint32Array(batch.length);
       const vectors = new Float32Array(batch.length * nativeDim);
-      batch.forEach((slot, i) => {
-        vectors.set(this.nativeVector(slot), i * nativeDim);
+      batch.forEach(([slot, stored], i) => {
+        labels[i] = slot;
+        vectors.set(this.nativeVectorOf(stored), i * nativeDim);
         this.inGraph[slot] = 1;
       });
       await native.addBatch(vectors, labels, threads);
+      for (const [slot, stored] of batch) if (this.staged.get(slot) === stored) this.staged.delete(slot);
     }
   }
 
+  /** A copy of `vector` as the index stores it: unit length for Cosine. */
+  private storedForm(vector: Float32Array): Float32Array {
+    assert(vector.length === this.dim, () => `vector has ${vector.length} values, the index expects ${this.dim}`);
+    return this.distance === 'Cosine' ? normalize(vector) : Float32Array.from(vector);
+  }
+
   /**
-   * Stores `vector` at `slot` in the arena; false when a Dot rebuild already put it in the graph.
-   * Counts the change as a mutation when the slot was live.
+   * Marks `slot` live for `stored`; false when a Dot rebuild already put it in the graph. Counts
+   * the change as a mutation when the slot was live.
    */
-  private setVector(slot: number, vector: Float32Array): boolean {
-    if (this.arena.set(slot, vector)) this.mutations++;
-    if (slot >= this.inGraph.length) this.growLabelMap(slot + 1);
+  private setVector(slot: number, stored: Float32Array): boolean {
+    assertSlot(slot);
+    if (slot >= this.live.length) this.growLiveMap(slot + 1);
+    if (this.live[slot] === 1) {
+      this.mutations++;
+    } else {
+      this.live[slot] = 1;
+      this.liveCount++;
+      if (slot >= this.liveEnd) this.liveEnd = slot + 1;
+    }
     if (this.distance === 'Dot') {
-      const norm = Math.sqrt(squaredNorm(vector));
+      const norm = Math.sqrt(squaredNorm(stored));
       if (norm > this.dotNormBound) {
-        // The rebuild adds every live slot, this one and the staged ones included.
+        // The rebuild adds every live slot, this one (staged for it) and the staged ones included.
         this.dotNormBound = 2 * norm;
-        this.staged.clear();
+        this.staged.set(slot, stored);
         this.rebuild();
         return false;
       }
@@ -233,7 +261,9 @@ export class HnswIndex implements VectorIndex {
   /** Removes the vector at `slot` (no-op if absent): a tombstone in the graph. */
   remove(slot: number): void {
     const native = this.open();
-    if (!this.arena.delete(slot)) return;
+    if (!this.has(slot)) return;
+    this.live[slot] = 0;
+    this.liveCount--;
     this.mutations++;
     this.staged.delete(slot);
     if (this.inGraph[slot] === 1) native.remove(slot);
@@ -241,12 +271,17 @@ export class HnswIndex implements VectorIndex {
 
   /** True if `slot` holds a live vector. */
   has(slot: number): boolean {
-    return this.arena.has(slot);
+    return Number.isInteger(slot) && slot >= 0 && this.live[slot] === 1;
   }
 
-  /** The stored vector at `slot` (a view; normalised for Cosine), or undefined. */
+  /** A copy of the stored vector at `slot` (normalised for Cosine), or undefined. */
   vector(slot: number): Float32Array | undefined {
-    return this.arena.view(slot);
+    if (!this.has(slot)) return undefined;
+    const staged = this.staged.get(slot);
+    if (staged !== undefined) return staged.slice();
+    const stored = this.open().vectors(Uint32Array.of(slot));
+    assert(!Number.isNaN(stored[0]), () => `slot ${slot} is live but absent from the graph`);
+    return stored.length === this.dim ? stored : stored.slice(0, this.dim);
   }
 
   /**
@@ -257,29 +292,29 @@ export class HnswIndex implements VectorIndex {
   search(query: Float32Array, k: number, options?: IndexSearchOptions): SlotHit[] {
     const native = this.open();
     assertK(k);
-    const prepared = this.arena.prepareQuery(query);
-    if (options?.exact === true) return this.arena.scan(prepared, k, combinedAccept(options));
-    const kNative = Math.min(k, this.arena.count);
+    const prepared = this.prepareQuery(query);
+    if (options?.exact === true) return this.exactScan(prepared, k, options.acceptSet, options.accept);
+    const kNative = Math.min(k, this.liveCount);
     if (kNative === 0) return [];
     const accept = options?.accept;
     const set = options?.acceptSet;
     // A bitset alone is tested natively; a predicate calls back into JavaScript at every node.
     const filter = accept === undefined ? set?.words : combinedAccept(options);
     const found = native.searchSync(this.nativeQuery(prepared), kNative, this.efOf(options), filter);
-    return this.rescore(found, prepared);
+    return this.rescore(found.labels, prepared);
   }
 
   /**
-   * Like `search`, walked on libuv's thread pool when the filter is at most a bitset (a predicate
+   * Like `search`, walked on a search thread when the filter is at most a bitset (a predicate
    * must run on the JavaScript thread, so such searches, and exact ones, run synchronously).
    */
   async searchAsync(query: Float32Array, k: number, options?: IndexSearchOptions): Promise<SlotHit[]> {
     const native = this.open();
     assertK(k);
     if (options?.exact === true || options?.accept !== undefined) return this.search(query, k, options);
-    const kNative = Math.min(k, this.arena.count);
+    const kNative = Math.min(k, this.liveCount);
     if (kNative === 0) return [];
-    const prepared = this.arena.prepareQuery(query);
+    const prepared = this.prepareQuery(query);
     const before = this.mutations;
     let found: NativeHits;
     try {
@@ -291,13 +326,19 @@ export class HnswIndex implements VectorIndex {
     }
     // Writes applied during the walk may have freed or reused a slot it returns: answer again.
     if (this.mutations !== before || this.native !== native) return this.search(query, k, options);
-    return this.rescore(found, prepared);
+    return this.rescore(found.labels, prepared);
   }
 
   private efOf(options: IndexSearchOptions | undefined): number {
     const ef = options?.ef ?? this.efSearchDefault;
     assert(Number.isSafeInteger(ef) && ef > 0, () => `ef must be a positive integer, got ${ef}`);
     return ef;
+  }
+
+  /** Checks a query's length and normalises it for Cosine (a copy). */
+  private prepareQuery(query: Float32Array): Float32Array {
+    assert(query.length === this.dim, () => `query has ${query.length} values, the index expects ${this.dim}`);
+    return this.distance === 'Cosine' ? normalize(query) : query;
   }
 
   /** The prepared query as the graph stores vectors (Dot's extra coordinate is 0 for queries). */
@@ -308,35 +349,67 @@ export class HnswIndex implements VectorIndex {
     return out;
   }
 
-  /** Native hits rescored from the arena, best first, ties by lower slot. */
-  private rescore(found: NativeHits, prepared: Float32Array): SlotHit[] {
+  /**
+   * `labels` scored exactly (float64 over the stored float32 values: staged vectors, else the
+   * graph's), best first, ties by lower slot.
+   */
+  private rescore(labels: Uint32Array, prepared: Float32Array): SlotHit[] {
+    const stored = this.open().vectors(labels);
+    const stride = this.nativeDim();
     const hits: SlotHit[] = [];
-    for (const slot of found.labels) {
-      // hnswlib never returns tombstoned labels; the check guards against a desync with the arena.
-      assert(this.arena.has(slot), () => `hnswlib returned slot ${slot}, which is not live`);
-      hits.push({ slot, score: this.arena.scoreSlot(slot, prepared) });
-    }
+    labels.forEach((slot, i) => {
+      // hnswlib never returns tombstoned labels; the check guards against a desync.
+      assert(this.has(slot), () => `hnswlib returned slot ${slot}, which is not live`);
+      const staged = this.staged.get(slot);
+      const score = staged === undefined ? this.scorer(stored, i * stride, prepared) : this.scorer(staged, 0, prepared);
+      hits.push({ slot, score });
+    });
     hits.sort(this.compare);
     return hits;
   }
 
   /**
-   * Exact top-`k` over the given candidate slots that `accept` (when given) allows. A bitset of
-   * candidates without a predicate is scanned natively (hnswlib's SIMD distances over the graph's
-   * copy of the vectors, ≈ 8× faster than the JavaScript scan at 784 dimensions); the best
-   * k + NATIVE_SCAN_MARGIN are rescored from the arena so that the order is the exact one.
+   * Exact top-`k` over the live slots in `set` (all without one) that `accept` allows: the graph's
+   * vectors scanned natively with SIMD distances, the best k + NATIVE_SCAN_MARGIN rescored in
+   * float64, merged with the staged vectors scored in JavaScript.
    */
-  searchAmong(query: Float32Array, slots: Iterable<number>, k: number, accept?: (slot: number) => boolean): SlotHit[] {
+  private exactScan(prepared: Float32Array, k: number, set: SlotSet | undefined, accept: ((slot: number) => boolean) | undefined): SlotHit[] {
     const native = this.open();
-    assertK(k);
-    const prepared = this.arena.prepareQuery(query);
-    // Staged vectors are not in the graph yet: only the arena sees every stored vector then.
-    if (accept !== undefined || !(slots instanceof SlotSet) || this.staged.size > 0) return this.arena.scanAmong(prepared, slots, k, accept);
-    if (k === 0 || slots.size === 0) return [];
-    const found = native.scanSync(this.nativeQuery(prepared), Math.min(slots.size, k + NATIVE_SCAN_MARGIN), slots.words);
-    return this.rescore(found, prepared).slice(0, k);
+    if (k === 0 || this.liveCount === 0 || set?.size === 0) return [];
+    const staged = this.staged;
+    // A staged slot may still hold an older vector in the graph: the staged one alone counts.
+    const predicate = staged.size === 0 ? accept : (slot: number): boolean => !staged.has(slot) && (accept === undefined || accept(slot));
+    const kNative = Math.min(k + NATIVE_SCAN_MARGIN, set?.size ?? this.liveCount);
+    const found = native.scanSync(this.nativeQuery(prepared), kNative, set?.words ?? null, predicate);
+    const hits = this.rescore(found.labels, prepared);
+    if (staged.size > 0) {
+      for (const [slot, vector] of staged) {
+        if ((set !== undefined && !set.has(slot)) || (accept !== undefined && !accept(slot))) continue;
+        hits.push({ slot, score: this.scorer(vector, 0, prepared) });
+      }
+      hits.sort(this.compare);
+    }
+    return hits.slice(0, k);
   }
 
+  /**
+   * Exact top-`k` over the given candidate slots that `accept` (when given) allows, scanned
+   * natively (hnswlib's SIMD distances over the graph's vectors, 1.5–2.7× faster than a JavaScript
+   * scan at 784 dimensions) and rescored exactly.
+   */
+  searchAmong(query: Float32Array, slots: Iterable<number>, k: number, accept?: (slot: number) => boolean): SlotHit[] {
+    this.open();
+    assertK(k);
+    const prepared = this.prepareQuery(query);
+    let set: SlotSet;
+    if (slots instanceof SlotSet) {
+      set = slots;
+    } else {
+      set = new SlotSet(this.liveEnd);
+      for (const slot of slots) if (this.has(slot)) set.add(slot);
+    }
+    return this.exactScan(prepared, k, set, accept);
+  }
 
   /** Frees the native graph (after searches in flight). The index is unusable afterwards. */
   close(): void {
@@ -345,43 +418,30 @@ export class HnswIndex implements VectorIndex {
   }
 
   /**
-   * Writes the graph to `file` and the arena to `file + '.arena'`, each through a temporary file
-   * and a rename. The two files are not updated atomically together: a caller that needs that
-   * writes into a fresh directory and renames the directory.
+   * Writes the graph (which holds every live vector) to `file` and its metadata to
+   * `file + '.meta'`, each through a temporary file and a rename. The two files are not updated
+   * atomically together: a caller that needs that writes into a fresh directory and renames it.
    */
   save(file: string): void {
     const native = this.open();
-    // The graph file must hold every live slot of the arena file: staged vectors go in now.
-    for (const slot of Array.from(this.staged)) {
-      const vector = this.arena.view(slot);
-      if (vector !== undefined) this.upsert(slot, vector);
+    // The graph file must hold every live vector: staged ones go in now.
+    for (const [slot, stored] of Array.from(this.staged)) {
+      this.reserve(1);
+      this.inGraph[slot] = 1;
+      native.add(this.nativeVectorOf(stored), slot);
     }
     this.staged.clear();
     native.write(`${file}.tmp`);
     renameSync(`${file}.tmp`, file);
-    const { live, vectors } = this.arena.exportState();
-    const header = Buffer.alloc(ARENA_HEADER_BYTES);
-    header.writeUInt32LE(ARENA_MAGIC, 0);
-    header.writeUInt32LE(ARENA_VERSION, 4);
-    header.writeUInt32LE(this.dim, 8);
-    header.writeUInt32LE(DISTANCE_CODES[this.distance], 12);
-    header.writeUInt32LE(live.length, 16);
-    header.writeUInt32LE(this.arena.count, 20);
-    header.writeDoubleLE(this.dotNormBound, 24);
-    const padding = Buffer.alloc((4 - (live.length % 4)) % 4);
-    const body = Buffer.concat([
-      header,
-      Buffer.from(live.buffer, live.byteOffset, live.byteLength),
-      padding,
-      Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength),
-    ]);
-    writeFileSync(`${file}.arena.tmp`, body);
-    renameSync(`${file}.arena.tmp`, `${file}.arena`);
+    const meta = { version: META_VERSION, dim: this.dim, distance: this.distance, dotNormBound: this.dotNormBound, count: this.liveCount };
+    writeFileSync(`${file}.meta.tmp`, JSON.stringify(meta));
+    renameSync(`${file}.meta.tmp`, `${file}.meta`);
   }
 
   /**
-   * Reads an index written by `save`. `options` must name the same dimension and distance; `m`
-   * and `efConstruct` come from the file. Throws when the files do not match each other.
+   * Reads an index written by `save` (or by version 1, whose arena file is read for its header
+   * only). `options` must name the same dimension and distance; `m` and `efConstruct` come from
+   * the file. Throws when the files do not match each other or the options.
    */
   static load(file: string, options: HnswIndexOptions): HnswIndex {
     const index = new HnswIndex({ ...options, initialCapacity: 1 });
@@ -390,34 +450,47 @@ export class HnswIndex implements VectorIndex {
   }
 
   private restore(file: string): void {
-    const bytes = readFileSync(`${file}.arena`);
-    if (bytes.length < ARENA_HEADER_BYTES || bytes.readUInt32LE(0) !== ARENA_MAGIC || bytes.readUInt32LE(4) !== ARENA_VERSION) {
-      throw new Error(`${file}.arena is not a Hektor arena file of version ${ARENA_VERSION}`);
+    let count: number;
+    if (existsSync(`${file}.meta`)) {
+      const meta: unknown = JSON.parse(readFileSync(`${file}.meta`, 'utf8'));
+      if (
+        typeof meta !== 'object' || meta === null || !('version' in meta) || meta.version !== META_VERSION ||
+        !('dim' in meta) || !('distance' in meta) || !('dotNormBound' in meta) || !('count' in meta) ||
+        typeof meta.dotNormBound !== 'number' || typeof meta.count !== 'number'
+      ) {
+        throw new Error(`${file}.meta is not a Hektor index metadata file of version ${META_VERSION}`);
+      }
+      if (meta.dim !== this.dim || meta.distance !== this.distance) throw new Error(`${file}.meta holds another dimension or distance than the collection (${this.dim}, ${this.distance})`);
+      this.dotNormBound = meta.dotNormBound;
+      count = meta.count;
+    } else {
+      const bytes = readFileSync(`${file}.arena`);
+      if (bytes.length < ARENA_HEADER_BYTES || bytes.readUInt32LE(0) !== ARENA_MAGIC || bytes.readUInt32LE(4) !== ARENA_V1) {
+        throw new Error(`${file}.arena is not a Hektor arena file of version ${ARENA_V1}`);
+      }
+      if (bytes.readUInt32LE(8) !== this.dim || bytes.readUInt32LE(12) !== DISTANCE_CODES[this.distance]) {
+        throw new Error(`${file}.arena holds another dimension or distance than the collection (${this.dim}, ${this.distance})`);
+      }
+      count = bytes.readUInt32LE(20);
+      this.dotNormBound = bytes.readDoubleLE(24);
     }
-    if (bytes.readUInt32LE(8) !== this.dim || bytes.readUInt32LE(12) !== DISTANCE_CODES[this.distance]) {
-      throw new Error(`${file}.arena holds another dimension or distance than the collection (${this.dim}, ${this.distance})`);
-    }
-    const slotEnd = bytes.readUInt32LE(16);
-    const liveCount = bytes.readUInt32LE(20);
-    this.dotNormBound = bytes.readDoubleLE(24);
-    const vectorsOffset = ARENA_HEADER_BYTES + slotEnd + ((4 - (slotEnd % 4)) % 4);
-    if (bytes.length !== vectorsOffset + slotEnd * this.dim * 4) throw new Error(`${file}.arena has the wrong length`);
-    const live = new Uint8Array(bytes.buffer, bytes.byteOffset + ARENA_HEADER_BYTES, slotEnd);
-    // Copy the floats out: the Buffer's offset inside its pool need not be 4-byte aligned.
-    const vectors = new Float32Array(slotEnd * this.dim);
-    new Uint8Array(vectors.buffer).set(bytes.subarray(vectorsOffset));
-    this.arena.importState(live, vectors);
-    if (this.arena.count !== liveCount) throw new Error(`${file}.arena: live map and header disagree`);
 
     const native = new NativeHnsw(this.nativeSpace(), this.nativeDim());
     native.read(file);
     const labels = native.labels();
-    let labelEnd = Math.max(slotEnd, 1);
+    const liveLabels = native.liveLabels();
+    if (liveLabels.length !== count) throw new Error(`${file}: the graph holds ${liveLabels.length} live vectors, its metadata ${count}`);
+    let labelEnd = 1;
     for (const label of labels) labelEnd = Math.max(labelEnd, label + 1);
     this.inGraph = new Uint8Array(labelEnd);
     for (const label of labels) this.inGraph[label] = 1;
-    for (let slot = 0; slot < slotEnd; slot++) {
-      if (this.arena.has(slot) && this.inGraph[slot] !== 1) throw new Error(`${file}: slot ${slot} is live in the arena but absent from the graph`);
+    this.live = new Uint8Array(labelEnd);
+    this.liveCount = 0;
+    this.liveEnd = 0;
+    for (const label of liveLabels) {
+      this.live[label] = 1;
+      this.liveCount++;
+      this.liveEnd = Math.max(this.liveEnd, label + 1);
     }
     this.native?.close();
     this.native = native;
@@ -439,10 +512,8 @@ export class HnswIndex implements VectorIndex {
     return native;
   }
 
-  /** The vector hnswlib stores for a live slot (with Dot's extra coordinate): the arena's view otherwise. */
-  private nativeVector(slot: number): Float32Array {
-    const stored = this.arena.view(slot);
-    assert(stored !== undefined, () => `slot ${slot} is not live in the arena`);
+  /** The vector hnswlib stores for a stored vector: with Dot's extra coordinate, else itself. */
+  private nativeVectorOf(stored: Float32Array): Float32Array {
     if (this.distance !== 'Dot') return stored;
     const out = new Float32Array(this.dim + 1);
     out.set(stored);
@@ -451,27 +522,38 @@ export class HnswIndex implements VectorIndex {
     return out;
   }
 
-  /** Dot only: replaces the graph with one built from the live arena under the current norm bound. */
+  /**
+   * Dot only: replaces the graph with one built under the current norm bound from every live
+   * vector (staged ones from the staging map, the others read back from the old graph).
+   */
   private rebuild(): void {
     const previous = this.open();
-    const native = this.createNative(Math.max(previous.capacity(), this.arena.count + 1));
-    const end = this.arena.slotEnd;
+    const native = this.createNative(Math.max(previous.capacity(), this.liveCount + 1));
+    const end = this.liveEnd;
     this.inGraph = new Uint8Array(Math.max(this.inGraph.length, end));
     for (let slot = 0; slot < end; slot++) {
-      if (!this.arena.has(slot)) continue;
-      native.add(this.nativeVector(slot), slot);
+      if (this.live[slot] !== 1) continue;
+      const stored = this.staged.get(slot) ?? previous.vectors(Uint32Array.of(slot)).subarray(0, this.dim);
+      native.add(this.nativeVectorOf(stored), slot);
       this.inGraph[slot] = 1;
     }
+    this.staged.clear();
     previous.close();
     this.native = native;
   }
 
-  private growLabelMap(slotsMin: number): void {
-    let capacity = Math.max(this.inGraph.length, 64);
+  private growLiveMap(slotsMin: number): void {
+    let capacity = Math.max(this.live.length, 64);
     while (capacity < slotsMin) capacity *= 2;
-    const grown = new Uint8Array(capacity);
-    grown.set(this.inGraph);
-    this.inGraph = grown;
+    capacity = Math.min(capacity, SLOT_MAX + 1);
+    const live = new Uint8Array(capacity);
+    live.set(this.live);
+    this.live = live;
+    if (this.inGraph.length < capacity) {
+      const inGraph = new Uint8Array(capacity);
+      inGraph.set(this.inGraph);
+      this.inGraph = inGraph;
+    }
   }
 
   private open(): NativeHnswGraph {

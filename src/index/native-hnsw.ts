@@ -50,10 +50,15 @@ export interface NativeHnswGraph {
    */
   searchSync(query: Float32Array, k: number, ef: number, filter?: Uint32Array | ((label: number) => boolean)): NativeHits;
   /**
-   * The `k` labels nearest to `query` among those set in `filter` (every live label without one),
-   * exactly, by brute force with hnswlib's SIMD distances, nearest first.
+   * The `k` labels nearest to `query` among those set in `set` (every live label without one)
+   * that `predicate` (when given) allows, exactly, by brute force with hnswlib's SIMD distances,
+   * nearest first.
    */
-  scanSync(query: Float32Array, k: number, filter?: Uint32Array): NativeHits;
+  scanSync(query: Float32Array, k: number, set?: Uint32Array | null, predicate?: (label: number) => boolean): NativeHits;
+  /** The stored vectors of `labels` (dim floats each, in order); NaN for an absent or removed label. */
+  vectors(labels: Uint32Array): Float32Array;
+  /** Every label in the graph that is not removed. */
+  liveLabels(): Uint32Array;
   /** Like searchSync with a bitset or no filter, walked on a search thread. */
   search(query: Float32Array, k: number, ef: number, filter?: Uint32Array): Promise<NativeHits>;
   /** Frees the graph once searches in flight are done; later calls throw. */
