@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <deque>
 #include <thread>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -497,6 +498,7 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
                            InstanceMethod<&HnswGraph::Search>("search"),
                            InstanceMethod<&HnswGraph::ScanSync>("scanSync"),
                            InstanceMethod<&HnswGraph::Vectors>("vectors"),
+                           InstanceMethod<&HnswGraph::Scores>("scores"),
                            InstanceMethod<&HnswGraph::LiveLabels>("liveLabels"),
                            InstanceMethod<&HnswGraph::Close>("close"),
                        });
@@ -726,6 +728,66 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
         std::fill(target, target + dim, std::numeric_limits<float>::quiet_NaN());
       } else {
         std::memcpy(target, graph.getDataByInternalId(found->second), dim * sizeof(float));
+      }
+    }
+    return out;
+  }
+
+  // scores(query: Float32Array of dim values, labels: Uint32Array, euclid: boolean) -> Float64Array:
+  // the exact score of each label's stored vector (its first `query.length` values) against the
+  // query, in float64: the dot product, or the Euclidean distance when `euclid`. NaN for a label
+  // that is absent or removed. The arithmetic is the same, operation for operation, as
+  // src/index/distance.ts (four accumulators, summed as s0 + s1 + (s2 + s3)), so that a score is
+  // bit-identical whichever side computes it.
+  Napi::Value Scores(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!IsFloat32Array(info[0]) || !IsUint32Array(info[1]) || !info[2].IsBoolean()) {
+      throw Napi::TypeError::New(env, "expected (query: Float32Array, labels: Uint32Array, euclid: boolean)");
+    }
+    Napi::Float32Array q = info[0].As<Napi::Float32Array>();
+    Napi::Uint32Array labels = info[1].As<Napi::Uint32Array>();
+    const bool euclid = info[2].As<Napi::Boolean>().Value();
+    const size_t dim = q.ElementLength();
+    if (dim > state_->dim) throw Napi::RangeError::New(env, "the query is longer than the graph's vectors");
+    Graph& graph = Open(env);
+    Napi::Float64Array out = Napi::Float64Array::New(env, labels.ElementLength());
+    const float* query = q.Data();
+    SharedHold hold(state_->gate);
+    for (size_t n = 0; n < labels.ElementLength(); n++) {
+      auto found = graph.label_lookup_.find(labels[n]);
+      if (found == graph.label_lookup_.end() || graph.isMarkedDeleted(found->second)) {
+        out[n] = std::numeric_limits<double>::quiet_NaN();
+        continue;
+      }
+      const float* v = reinterpret_cast<const float*>(graph.getDataByInternalId(found->second));
+      double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      const size_t end4 = dim - dim % 4;
+      size_t i = 0;
+      if (euclid) {
+        for (; i < end4; i += 4) {
+          const double d0 = static_cast<double>(v[i]) - static_cast<double>(query[i]);
+          const double d1 = static_cast<double>(v[i + 1]) - static_cast<double>(query[i + 1]);
+          const double d2 = static_cast<double>(v[i + 2]) - static_cast<double>(query[i + 2]);
+          const double d3 = static_cast<double>(v[i + 3]) - static_cast<double>(query[i + 3]);
+          s0 += d0 * d0;
+          s1 += d1 * d1;
+          s2 += d2 * d2;
+          s3 += d3 * d3;
+        }
+        for (; i < dim; i++) {
+          const double d = static_cast<double>(v[i]) - static_cast<double>(query[i]);
+          s0 += d * d;
+        }
+        out[n] = std::sqrt(s0 + s1 + (s2 + s3));
+      } else {
+        for (; i < end4; i += 4) {
+          s0 += static_cast<double>(v[i]) * static_cast<double>(query[i]);
+          s1 += static_cast<double>(v[i + 1]) * static_cast<double>(query[i + 1]);
+          s2 += static_cast<double>(v[i + 2]) * static_cast<double>(query[i + 2]);
+          s3 += static_cast<double>(v[i + 3]) * static_cast<double>(query[i + 3]);
+        }
+        for (; i < dim; i++) s0 += static_cast<double>(v[i]) * static_cast<double>(query[i]);
+        out[n] = s0 + s1 + (s2 + s3);
       }
     }
     return out;

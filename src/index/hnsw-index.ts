@@ -354,15 +354,14 @@ export class HnswIndex implements VectorIndex {
    * graph's), best first, ties by lower slot.
    */
   private rescore(labels: Uint32Array, prepared: Float32Array): SlotHit[] {
-    const stored = this.open().vectors(labels);
-    const stride = this.nativeDim();
+    // Scored natively: copying the vectors out would allocate ~k·dim·4 bytes per search.
+    const scores = this.open().scores(prepared, labels, this.distance === 'Euclid');
     const hits: SlotHit[] = [];
     labels.forEach((slot, i) => {
       // hnswlib never returns tombstoned labels; the check guards against a desync.
       assert(this.has(slot), () => `hnswlib returned slot ${slot}, which is not live`);
       const staged = this.staged.get(slot);
-      const score = staged === undefined ? this.scorer(stored, i * stride, prepared) : this.scorer(staged, 0, prepared);
-      hits.push({ slot, score });
+      hits.push({ slot, score: staged === undefined ? (scores[i] ?? Number.NaN) : this.scorer(staged, 0, prepared) });
     });
     hits.sort(this.compare);
     return hits;

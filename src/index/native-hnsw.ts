@@ -57,6 +57,12 @@ export interface NativeHnswGraph {
   scanSync(query: Float32Array, k: number, set?: Uint32Array | null, predicate?: (label: number) => boolean): NativeHits;
   /** The stored vectors of `labels` (dim floats each, in order); NaN for an absent or removed label. */
   vectors(labels: Uint32Array): Float32Array;
+  /**
+   * Exact float64 scores of `labels` against `query` (`query.length` leading values of each stored
+   * vector): dot products, or Euclidean distances when `euclid`; NaN for an absent or removed label.
+   * Computed operation for operation as `distance.ts` does, so the results are bit-identical.
+   */
+  scores(query: Float32Array, labels: Uint32Array, euclid: boolean): Float64Array;
   /** Every label in the graph that is not removed. */
   liveLabels(): Uint32Array;
   /** Like searchSync with a bitset or no filter, walked on a search thread. */
