@@ -656,6 +656,24 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
     return out;
   }
 
+  // Runs `run` under the gate (shared) with `predicate` as its filter when it is a function, else
+  // with `otherwise`. A predicate's exception is rethrown once the gate is released.
+  template <typename Run>
+  std::vector<Hit> WithPredicate(Napi::Env env, const Napi::Value& predicate, hnswlib::BaseFilterFunctor* otherwise, Run run) {
+    if (!predicate.IsFunction()) {
+      SharedHold hold(state_->gate);
+      return run(otherwise);
+    }
+    CallbackFilter filter(env, predicate.As<Napi::Function>());
+    std::vector<Hit> hits;
+    {
+      SharedHold hold(state_->gate);
+      hits = run(&filter);
+    }
+    filter.RethrowIfFailed();
+    return hits;
+  }
+
   // searchSync(query, k, ef, filter?: Uint32Array | (label) => boolean) -> { labels, distances }
   Napi::Value SearchSync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -663,23 +681,10 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
     const size_t k = ToSize(info[1], "k");
     const size_t ef = ToSize(info[2], "ef");
     Graph& graph = Open(env);
-    std::vector<Hit> hits;
-    if (info.Length() > 3 && info[3].IsFunction()) {
-      CallbackFilter filter(env, info[3].As<Napi::Function>());
-      {
-        SharedHold hold(state_->gate);
-        hits = Knn(graph, query, k, ef, &filter);
-      }
-      filter.RethrowIfFailed();
-    } else if (info.Length() > 3 && IsUint32Array(info[3])) {
-      BitsetFilter filter(CopyWords(info[3]));
-      SharedHold hold(state_->gate);
-      hits = Knn(graph, query, k, ef, &filter);
-    } else {
-      SharedHold hold(state_->gate);
-      hits = Knn(graph, query, k, ef, nullptr);
-    }
-    return HitsToJs(env, hits);
+    std::unique_ptr<BitsetFilter> bitset;
+    if (info.Length() > 3 && IsUint32Array(info[3])) bitset = std::make_unique<BitsetFilter>(CopyWords(info[3]));
+    const Napi::Value predicate = info.Length() > 3 ? info[3] : env.Undefined();
+    return HitsToJs(env, WithPredicate(env, predicate, bitset.get(), [&](hnswlib::BaseFilterFunctor* filter) { return Knn(graph, query, k, ef, filter); }));
   }
 
   // scanSync(query, k, set?: Uint32Array | null, predicate?: (label) => boolean) -> { labels,
@@ -696,19 +701,8 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
       if (w.ElementLength() == 0) return HitsToJs(env, {});
       words.assign(w.Data(), w.Data() + w.ElementLength());
     }
-    std::vector<Hit> hits;
-    if (info.Length() > 3 && info[3].IsFunction()) {
-      CallbackFilter filter(env, info[3].As<Napi::Function>());
-      {
-        SharedHold hold(state_->gate);
-        hits = Scan(graph, query, k, words, &filter);
-      }
-      filter.RethrowIfFailed();
-    } else {
-      SharedHold hold(state_->gate);
-      hits = Scan(graph, query, k, words, nullptr);
-    }
-    return HitsToJs(env, hits);
+    const Napi::Value predicate = info.Length() > 3 ? info[3] : env.Undefined();
+    return HitsToJs(env, WithPredicate(env, predicate, nullptr, [&](hnswlib::BaseFilterFunctor* filter) { return Scan(graph, query, k, words, filter); }));
   }
 
   // vectors(labels: Uint32Array) -> Float32Array of n·dim: the stored vectors of live labels, in
