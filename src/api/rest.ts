@@ -53,7 +53,7 @@ const START = Symbol('start');
  * request already waiting in another socket is read within microseconds of the previous answer.
  */
 const BACKLOG_GAP_MS = 0.025;
-/** How long one sign of concurrent requests keeps searches on the thread pool. */
+/** How long one sign of concurrent requests keeps searches on the search threads. */
 const CONCURRENCY_HOLD_MS = 50;
 
 /**
@@ -140,7 +140,7 @@ function writeOptions(request: FastifyRequest): WriteRequestOptions {
 
 function readOptions(request: FastifyRequest, inFlight = 1): ReadRequestOptions {
   const consistency = queryEnum(request, 'read_consistency', S.READ_CONSISTENCIES);
-  // Searches walk the graph on the thread pool only while other requests compete for the event
+  // Searches walk the graph on a search thread only while other requests compete for the event
   // loop: alone, the pool's wake-ups would add latency and save nothing.
   const offload = inFlight > 1;
   return consistency === undefined ? { offload } : { consistency, offload };

@@ -41,7 +41,7 @@ const WRITE_RETRY_CODES = new Set(['not_primary', 'shard_unavailable', 'cluster_
 export interface ReadOptions {
   consistency?: ReadConsistency;
   /**
-   * Walk the graph on libuv's thread pool. Worth it when other requests are waiting for the event
+   * Walk the graph on a native search thread. Worth it when other requests are waiting for the event
    * loop; a lone request answers sooner on the JavaScript thread (a pool round trip costs tens of
    * microseconds of wake-ups).
    */

@@ -1,7 +1,8 @@
 /**
- * A flat float32 arena of vectors addressed by slot, with a live map. Both index implementations
- * keep one: it serves `vector(slot)`, `searchAmong` and the exact scan without crossing into
- * native code. Vectors of a slot live at `slot * dim`, so a scan walks memory in order.
+ * A flat float32 arena of vectors addressed by slot, with a live map: the exact index's storage
+ * (the HNSW index keeps its vectors in the native graph alone). It serves `vector(slot)`,
+ * `searchAmong` and the exact scan. Vectors of a slot live at `slot * dim`, so a scan walks
+ * memory in order.
  */
 
 import { assert } from '../base/assert.js';

@@ -51,7 +51,7 @@ export interface VectorIndex {
   remove(slot: number): void;
   /** True if `slot` holds a live vector. */
   has(slot: number): boolean;
-  /** The stored vector at `slot` (a view; do not modify), or undefined. */
+  /** The stored vector at `slot` (a view or a copy; do not modify), or undefined. */
   vector(slot: number): Float32Array | undefined;
   /** Up to `k` best hits, best first, ties by lower slot. */
   search(query: Float32Array, k: number, options?: IndexSearchOptions): SlotHit[];

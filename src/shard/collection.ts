@@ -239,7 +239,7 @@ export class Collection {
     return sorted.slice(request.offset, top);
   }
 
-  /** Like `search`, with each shard's graph walk on libuv's thread pool (shards walk in parallel). */
+  /** Like `search`, with each shard's graph walk on a search thread (shards walk in parallel). */
   async searchAsync(request: CollectionSearch, only?: readonly number[]): Promise<ScoredRecord[]> {
     const shards = this.shardsFor(only);
     const top = request.limit + request.offset;

@@ -662,7 +662,7 @@ export class LocalShard {
   }
 
   /**
-   * Like `search`, with the graph walk on libuv's thread pool (the event loop serves other
+   * Like `search`, with the graph walk on a native search thread (the event loop serves other
    * requests meanwhile). Other plans run synchronously.
    */
   async searchAsync(request: ShardSearch): Promise<ScoredRecord[]> {
