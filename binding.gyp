@@ -1,4 +1,7 @@
 {
+  "variables": {
+    "hektor_march%": "native"
+  },
   "targets": [
     {
       "target_name": "hektor_hnsw",
@@ -10,7 +13,7 @@
       "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-O3", "-std=c++17"]
+      "cflags_cc": ["-O3", "-std=c++17", "-march=<(hektor_march)"]
     }
   ]
 }
