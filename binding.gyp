@@ -13,7 +13,7 @@
       "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-O3", "-std=c++17", "-march=<(hektor_march)"]
+      "cflags_cc": ["-O3", "-std=c++17", "-march=<(hektor_march)", "-ffp-contract=off"]
     }
   ]
 }

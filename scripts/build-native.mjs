@@ -8,7 +8,10 @@
 // AVX or AVX-512 distance kernels when the compiler targets them, and the AVX-512 ones cut a
 // 128-dimension search's CPU by about a quarter on the bench machine (40 µs → 31 µs). A build
 // meant to run on other CPUs names their common target instead, e.g.
-// HEKTOR_NATIVE_MARCH=x86-64-v2 npm run build:native.
+// HEKTOR_NATIVE_MARCH=x86-64-v2 npm run build:native. `-ffp-contract=off` (binding.gyp) keeps the
+// compiler from fusing a multiply and an add into one FMA where the CPU has it: the float64
+// rescoring must round after each operation, as src/index/distance.ts does, for its scores to
+// be bit-identical to the JavaScript ones (the index conformance tests check this).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
