@@ -141,7 +141,43 @@ class CallbackFilter : public hnswlib::BaseFilterFunctor {
 struct Hit {
   float distance;
   uint32_t label;
+  hnswlib::tableint internal;  // the graph's own id of the element
 };
+
+// The exact float64 score of a stored vector `v` against `query` over their first `dim` values:
+// the Euclidean distance when `euclid`, else the dot product. Computed operation for operation as
+// src/index/distance.ts does (four accumulators, then s0 + s1 + (s2 + s3)), and compiled without
+// FMA contraction, so the result is bit-identical to the JavaScript score.
+double ExactScore(const float* v, const float* query, size_t dim, bool euclid) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  const size_t end4 = dim - dim % 4;
+  size_t i = 0;
+  if (euclid) {
+    for (; i < end4; i += 4) {
+      const double d0 = static_cast<double>(v[i]) - static_cast<double>(query[i]);
+      const double d1 = static_cast<double>(v[i + 1]) - static_cast<double>(query[i + 1]);
+      const double d2 = static_cast<double>(v[i + 2]) - static_cast<double>(query[i + 2]);
+      const double d3 = static_cast<double>(v[i + 3]) - static_cast<double>(query[i + 3]);
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+      s2 += d2 * d2;
+      s3 += d3 * d3;
+    }
+    for (; i < dim; i++) {
+      const double d = static_cast<double>(v[i]) - static_cast<double>(query[i]);
+      s0 += d * d;
+    }
+    return std::sqrt(s0 + s1 + (s2 + s3));
+  }
+  for (; i < end4; i += 4) {
+    s0 += static_cast<double>(v[i]) * static_cast<double>(query[i]);
+    s1 += static_cast<double>(v[i + 1]) * static_cast<double>(query[i + 1]);
+    s2 += static_cast<double>(v[i + 2]) * static_cast<double>(query[i + 2]);
+    s3 += static_cast<double>(v[i + 3]) * static_cast<double>(query[i + 3]);
+  }
+  for (; i < dim; i++) s0 += static_cast<double>(v[i]) * static_cast<double>(query[i]);
+  return s0 + s1 + (s2 + s3);
+}
 
 // The k nearest labels to `query` with beam width max(ef, k), nearest first. The caller holds the
 // gate shared. The upper layers are descended greedily as hnswlib's own searchKnn does; the base
@@ -176,7 +212,7 @@ std::vector<Hit> Knn(const Graph& graph, const float* query, size_t k, size_t ef
   while (top.size() > k) top.pop();
   hits.resize(top.size());
   for (size_t i = top.size(); i > 0; i--) {
-    hits[i - 1] = Hit{top.top().first, static_cast<uint32_t>(graph.getExternalLabel(top.top().second))};
+    hits[i - 1] = Hit{top.top().first, static_cast<uint32_t>(graph.getExternalLabel(top.top().second)), top.top().second};
     top.pop();
   }
   return hits;
@@ -195,11 +231,11 @@ std::vector<Hit> Scan(const Graph& graph, const float* query, size_t k, const st
     if (filter != nullptr && !(*filter)(label)) return;
     const float d = graph.fstdistfunc_(query, graph.getDataByInternalId(internal), graph.dist_func_param_);
     if (hits.size() < k) {
-      hits.push_back(Hit{d, label});
+      hits.push_back(Hit{d, label, internal});
       std::push_heap(hits.begin(), hits.end(), worse);
     } else if (d < hits.front().distance) {
       std::pop_heap(hits.begin(), hits.end(), worse);
-      hits.back() = Hit{d, label};
+      hits.back() = Hit{d, label, internal};
       std::push_heap(hits.begin(), hits.end(), worse);
     }
   };
@@ -231,6 +267,15 @@ Napi::Object HitsToJs(Napi::Env env, const std::vector<Hit>& hits) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("labels", labels);
   out.Set("distances", distances);
+  return out;
+}
+
+// Like HitsToJs, plus `scores`: the hits' exact float64 scores.
+Napi::Object ScoredHitsToJs(Napi::Env env, const std::vector<Hit>& hits, const std::vector<double>& scores) {
+  Napi::Object out = HitsToJs(env, hits);
+  Napi::Float64Array exact = Napi::Float64Array::New(env, scores.size());
+  std::copy(scores.begin(), scores.end(), exact.Data());
+  out.Set("scores", exact);
   return out;
 }
 
@@ -278,17 +323,22 @@ struct Job {
   virtual void Resolve(Napi::Env env) = 0;
 };
 
-// A graph walk.
+// A graph walk, then the exact scores of its hits over the query's first `scoreDim` values (done
+// here, under the same hold, while the hits' vectors are still in this thread's cache: on the
+// JavaScript thread the same work cost a hash lookup and a cold read per hit).
 struct SearchTask : Job {
   std::vector<float> query;
   size_t k = 0;
   size_t ef = 0;
+  size_t scoreDim = 0;
+  bool euclid = false;
   std::unique_ptr<BitsetFilter> filter;
   std::vector<Hit> hits;
+  std::vector<double> scores;
 
   explicit SearchTask(Napi::Env env) : Job(env) {}
 
-  void Resolve(Napi::Env env) override { deferred.Resolve(HitsToJs(env, hits)); }
+  void Resolve(Napi::Env env) override { deferred.Resolve(ScoredHitsToJs(env, hits, scores)); }
 
   void Run() override {
     try {
@@ -297,7 +347,12 @@ struct SearchTask : Job {
         error = "the graph is closed";
         return;
       }
-      hits = Knn(*state->graph, query.data(), k, ef, filter.get());
+      const Graph& graph = *state->graph;
+      hits = Knn(graph, query.data(), k, ef, filter.get());
+      scores.resize(hits.size());
+      for (size_t i = 0; i < hits.size(); i++) {
+        scores[i] = ExactScore(reinterpret_cast<const float*>(graph.getDataByInternalId(hits[i].internal)), query.data(), scoreDim, euclid);
+      }
     } catch (const std::exception& e) {
       error = e.what();
     }
@@ -753,36 +808,7 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
         out[n] = std::numeric_limits<double>::quiet_NaN();
         continue;
       }
-      const float* v = reinterpret_cast<const float*>(graph.getDataByInternalId(found->second));
-      double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      const size_t end4 = dim - dim % 4;
-      size_t i = 0;
-      if (euclid) {
-        for (; i < end4; i += 4) {
-          const double d0 = static_cast<double>(v[i]) - static_cast<double>(query[i]);
-          const double d1 = static_cast<double>(v[i + 1]) - static_cast<double>(query[i + 1]);
-          const double d2 = static_cast<double>(v[i + 2]) - static_cast<double>(query[i + 2]);
-          const double d3 = static_cast<double>(v[i + 3]) - static_cast<double>(query[i + 3]);
-          s0 += d0 * d0;
-          s1 += d1 * d1;
-          s2 += d2 * d2;
-          s3 += d3 * d3;
-        }
-        for (; i < dim; i++) {
-          const double d = static_cast<double>(v[i]) - static_cast<double>(query[i]);
-          s0 += d * d;
-        }
-        out[n] = std::sqrt(s0 + s1 + (s2 + s3));
-      } else {
-        for (; i < end4; i += 4) {
-          s0 += static_cast<double>(v[i]) * static_cast<double>(query[i]);
-          s1 += static_cast<double>(v[i + 1]) * static_cast<double>(query[i + 1]);
-          s2 += static_cast<double>(v[i + 2]) * static_cast<double>(query[i + 2]);
-          s3 += static_cast<double>(v[i + 3]) * static_cast<double>(query[i + 3]);
-        }
-        for (; i < dim; i++) s0 += static_cast<double>(v[i]) * static_cast<double>(query[i]);
-        out[n] = s0 + s1 + (s2 + s3);
-      }
+      out[n] = ExactScore(reinterpret_cast<const float*>(graph.getDataByInternalId(found->second)), query, dim, euclid);
     }
     return out;
   }
@@ -801,12 +827,17 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
     return out;
   }
 
-  // search(query, k, ef, filter?: Uint32Array) -> Promise<{ labels, distances }>, walked on a search thread.
+  // search(query, k, ef, filter: Uint32Array | undefined, scoreDim, euclid) ->
+  // Promise<{ labels, distances, scores }>, walked and scored on a search thread: `scores` are the
+  // hits' exact float64 scores (as scores() computes them) over the query's first `scoreDim` values.
   Napi::Value Search(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const float* query = Vector(info[0]);
     const size_t k = ToSize(info[1], "k");
     const size_t ef = ToSize(info[2], "ef");
+    const size_t scoreDim = ToSize(info[4], "scoreDim");
+    if (!info[5].IsBoolean()) throw Napi::TypeError::New(env, "euclid must be a boolean");
+    if (scoreDim > state_->dim) throw Napi::RangeError::New(env, "scoreDim exceeds the graph's dimension");
     Open(env);
     std::unique_ptr<BitsetFilter> filter;
     if (info.Length() > 3 && IsUint32Array(info[3])) filter = std::make_unique<BitsetFilter>(CopyWords(info[3]));
@@ -815,6 +846,8 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
     task->query.assign(query, query + state_->dim);
     task->k = k;
     task->ef = ef;
+    task->scoreDim = scoreDim;
+    task->euclid = info[5].As<Napi::Boolean>().Value();
     task->filter = std::move(filter);
     Napi::Promise promise = task->deferred.Promise();
     ThreadsOf(env).Submit(env, task);

@@ -135,6 +135,17 @@ test('planSearchAsync plans and answers like planSearch', async () => {
   index.close();
 });
 
+test('HnswIndex: scores computed on the search thread equal the synchronous ones bit for bit (odd dimension)', async () => {
+  for (const distance of DISTANCES) {
+    const { index, vectors } = loaded(distance, 600, 13);
+    for (let q = 0; q < 30; q++) {
+      const query = vectors[(q * 53) % vectors.length] ?? new Float32Array(13);
+      assert.deepEqual(await index.searchAsync(query, 10, { ef: 32 }), index.search(query, 10, { ef: 32 }), `${distance}, query ${q}`);
+    }
+    index.close();
+  }
+});
+
 test('native graph: bad arguments throw a clear error and leave the graph usable', () => {
   const graph = new NativeHnsw('l2', 4);
   assert.throws(() => new NativeHnsw('cosine' as 'l2', 4), /space must be 'l2' or 'ip'/);
@@ -142,6 +153,8 @@ test('native graph: bad arguments throw a clear error and leave the graph usable
   graph.init(8, 8, 32, 1);
   assert.throws(() => graph.add(new Float32Array(3), 0), /vector has 3 values, the graph 4/);
   assert.throws(() => graph.searchSync(new Float32Array(4), -1, 10), /non-negative integer/);
+  assert.throws(() => void graph.search(new Float32Array(4), 1, 10, undefined, 5, false), /scoreDim exceeds/);
+  assert.throws(() => void graph.search(new Float32Array(4), 1, 10, undefined, 4, 1 as unknown as boolean), /euclid must be a boolean/);
   graph.add(new Float32Array([1, 0, 0, 0]), 7);
   assert.deepEqual(Array.from(graph.searchSync(new Float32Array([1, 0, 0, 0]), 3, 10).labels), [7]);
   assert.equal(graph.remove(7), true);

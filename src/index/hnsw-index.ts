@@ -38,7 +38,7 @@ import { arenaScorer, hitComparator, normalize, type ArenaScorer } from './dista
 import { SlotSet } from './slot-set.js';
 import { assertK } from './exact-index.js';
 import type { Distance, SlotHit } from './types.js';
-import { NativeHnsw, type NativeHits, type NativeHnswGraph } from './native-hnsw.js';
+import { NativeHnsw, type NativeHnswGraph, type NativeScoredHits } from './native-hnsw.js';
 import { combinedAccept, type IndexSearchOptions, type VectorIndex } from './vector-index.js';
 
 /** Beam width of a search that names no `ef`: recall ≈ 1.0 on clustered data at ~5k queries/s (128-d, 100k). */
@@ -316,9 +316,9 @@ export class HnswIndex implements VectorIndex {
     if (kNative === 0) return [];
     const prepared = this.prepareQuery(query);
     const before = this.mutations;
-    let found: NativeHits;
+    let found: NativeScoredHits;
     try {
-      found = await native.search(this.nativeQuery(prepared), kNative, this.efOf(options), options?.acceptSet?.words);
+      found = await native.search(this.nativeQuery(prepared), kNative, this.efOf(options), options?.acceptSet?.words, prepared.length, this.distance === 'Euclid');
     } catch (e: unknown) {
       // A Dot rebuild closed this graph before the walk started: the new graph answers.
       if (this.native !== native && this.native !== undefined) return this.search(query, k, options);
@@ -326,7 +326,9 @@ export class HnswIndex implements VectorIndex {
     }
     // Writes applied during the walk may have freed or reused a slot it returns: answer again.
     if (this.mutations !== before || this.native !== native) return this.search(query, k, options);
-    return this.rescore(found.labels, prepared);
+    // The search thread scored the hits from the graph; a staged vector (the graph still holds
+    // the label's previous one) is scored here.
+    return this.hitsOf(found.labels, found.scores, prepared);
   }
 
   private efOf(options: IndexSearchOptions | undefined): number {
@@ -355,7 +357,11 @@ export class HnswIndex implements VectorIndex {
    */
   private rescore(labels: Uint32Array, prepared: Float32Array): SlotHit[] {
     // Scored natively: copying the vectors out would allocate ~k·dim·4 bytes per search.
-    const scores = this.open().scores(prepared, labels, this.distance === 'Euclid');
+    return this.hitsOf(labels, this.open().scores(prepared, labels, this.distance === 'Euclid'), prepared);
+  }
+
+  /** Hits from `labels` and the graph's exact `scores` of them; staged vectors are scored here. */
+  private hitsOf(labels: Uint32Array, scores: Float64Array, prepared: Float32Array): SlotHit[] {
     const hits: SlotHit[] = [];
     labels.forEach((slot, i) => {
       // hnswlib never returns tombstoned labels; the check guards against a desync.

@@ -16,6 +16,12 @@ export interface NativeHits {
   distances: Float32Array;
 }
 
+/** Hits of an asynchronous search, with their exact scores. */
+export interface NativeScoredHits extends NativeHits {
+  /** Exact float64 scores of the hits, as `scores()` computes them. */
+  scores: Float64Array;
+}
+
 /**
  * One native HNSW graph. Mutations run on the calling (JavaScript) thread and wait for searches
  * in flight on the pool; searches wait for a mutation in progress.
@@ -65,8 +71,12 @@ export interface NativeHnswGraph {
   scores(query: Float32Array, labels: Uint32Array, euclid: boolean): Float64Array;
   /** Every label in the graph that is not removed. */
   liveLabels(): Uint32Array;
-  /** Like searchSync with a bitset or no filter, walked on a search thread. */
-  search(query: Float32Array, k: number, ef: number, filter?: Uint32Array): Promise<NativeHits>;
+  /**
+   * Like searchSync with a bitset or no filter, walked on a search thread, which then scores the
+   * hits exactly as `scores()` would over the query's first `scoreDim` values (Euclidean distance
+   * when `euclid`, else dot product), under the same hold as the walk.
+   */
+  search(query: Float32Array, k: number, ef: number, filter: Uint32Array | undefined, scoreDim: number, euclid: boolean): Promise<NativeScoredHits>;
   /** Frees the graph once searches in flight are done; later calls throw. */
   close(): void;
 }
