@@ -1,7 +1,8 @@
 /**
  * Ingest bench: upsert throughput of Hektor over REST (`PUT /collections/bench/points?wait=true`)
  * at several batch sizes, against hnswlib-node's in-process addPoint rate over the same number of
- * points, in one run. Each batch size loads a fresh collection, so every figure covers building
+ * points, in one run, and against the same hnswlib compiled as Hektor compiles it
+ * (bench/raw-same-build.ts), so that a compiler flag alone cannot meet the bar. Each batch size loads a fresh collection, so every figure covers building
  * the same graph from empty. JSON lines on stdout.
  *
  *   npm run bench:ingest -- --dataset synthetic|fashion-mnist --size N --batches 1,64,256,1000
@@ -13,6 +14,7 @@ import { loadDatasets, selectionFromFlags, type Dataset } from './datasets.js';
 import { HektorServer } from './hektor-server.js';
 import { createCollection, upsertAll, type IngestMeasurement } from './hektor-rest.js';
 import { buildRaw, RAW_ENGINE, type RawBuild } from './raw-hnswlib.js';
+import { buildSameBuild, SAME_BUILD_ENGINE } from './raw-same-build.js';
 import { createClient } from './rest-client.js';
 import { emit, note, round } from './stats.js';
 
@@ -52,11 +54,16 @@ async function benchDataset(dataset: Dataset): Promise<void> {
   // The speed of this shared VM drifts by up to a third within minutes, and one raw build
   // measured at a slow moment would flatter Hektor.
   const raws: Pick<RawBuild, 'checkpoints' | 'cpuUsPerPoint'>[] = [];
+  const sameBuilds: Pick<RawBuild, 'checkpoints' | 'cpuUsPerPoint'>[] = [];
   const rawBuild = (run: number) => {
     note(`${dataset.name}: raw hnswlib-node build ${run}`);
     const raw = buildRaw(dataset, { checkpoints: counts });
     raws.push({ checkpoints: raw.checkpoints, cpuUsPerPoint: raw.cpuUsPerPoint });
     emit({ bench: 'ingest', dataset: dataset.name, engine: RAW_ENGINE, run, points: dataset.baseCount, points_per_s: round(raw.pointsPerSecond, 1), seconds: round(raw.buildSeconds, 2), cpu_us_per_point: round(raw.cpuUsPerPoint, 1), date });
+    note(`${dataset.name}: same-build hnswlib build ${run}`);
+    const same = buildSameBuild(dataset, { checkpoints: counts });
+    sameBuilds.push({ checkpoints: same.checkpoints, cpuUsPerPoint: same.cpuUsPerPoint });
+    emit({ bench: 'ingest', dataset: dataset.name, engine: SAME_BUILD_ENGINE, run, points: dataset.baseCount, points_per_s: round(same.pointsPerSecond, 1), cpu_us_per_point: round(same.cpuUsPerPoint, 1), date });
   };
   rawBuild(1);
   const runs: HektorRun[] = [];
@@ -81,6 +88,8 @@ async function benchDataset(dataset: Dataset): Promise<void> {
     const count = m.points;
     const rates = raws.map((raw) => rawRate(raw, count));
     const rawPointsPerSecond = Math.max(...rates);
+    const sameBuildRates = sameBuilds.map((raw) => rawRate(raw, count));
+    const sameBuildPointsPerSecond = Math.max(...sameBuildRates);
     emit({
       bench: 'ingest',
       dataset: dataset.name,
@@ -103,6 +112,14 @@ async function benchDataset(dataset: Dataset): Promise<void> {
         cpu_us_per_point_full_build: round(Math.min(...raws.map((raw) => raw.cpuUsPerPoint)), 1),
       },
       ratio_to_baseline: round(m.pointsPerSecond / rawPointsPerSecond, 3),
+      same_build_baseline: {
+        engine: SAME_BUILD_ENGINE,
+        points: count,
+        points_per_s: round(sameBuildPointsPerSecond, 1),
+        runs_points_per_s: sameBuildRates.map((r) => round(r, 1)),
+        cpu_us_per_point_full_build: round(Math.min(...sameBuilds.map((raw) => raw.cpuUsPerPoint)), 1),
+      },
+      ratio_to_same_build: round(m.pointsPerSecond / sameBuildPointsPerSecond, 3),
       date,
     });
   }

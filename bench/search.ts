@@ -122,7 +122,9 @@ function searchLine(dataset: Dataset, point: Point, baseline: SearchMeasurement 
  * server + client CPU; with several clients the single-threaded server's CPU is the limit.
  */
 function cpuRatio(point: Point, baseline: SearchMeasurement): number {
-  const perQueryUs = point.clients === 1 ? point.m.serverCpuUsPerQuery + point.m.clientCpuUsPerQuery : point.m.serverCpuUsPerQuery;
+  // In-process engines report the same CPU as server and client; REST ones two processes.
+  const inProcess = point.engine !== REST_ENGINE && point.engine !== CEILING_ENGINE;
+  const perQueryUs = point.clients === 1 && !inProcess ? point.m.serverCpuUsPerQuery + point.m.clientCpuUsPerQuery : point.m.serverCpuUsPerQuery;
   return baseline.serverCpuUsPerQuery / perQueryUs;
 }
 
