@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -457,6 +458,7 @@ class SearchThreads {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       queue_.push_back(task);
+      queued_.fetch_add(1, std::memory_order_release);
     }
     ready_.notify_one();
   }
@@ -475,12 +477,21 @@ class SearchThreads {
   void Work() {
     for (;;) {
       Job* task = nullptr;
+      // Under load the next walk usually arrives within microseconds of the last completion; a
+      // short polite spin (yielding to any runnable thread) finds it without the futex sleep and
+      // wake-up, which cost both threads several microseconds per walk on a virtual machine.
+      const auto spinUntil = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
+      while (queued_.load(std::memory_order_acquire) == 0 && !stopping_flag_.load(std::memory_order_relaxed) &&
+             std::chrono::steady_clock::now() < spinUntil) {
+        std::this_thread::yield();
+      }
       {
         std::unique_lock<std::mutex> lock(mutex_);
         ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
         if (stopping_) return;
         task = queue_.front();
         queue_.pop_front();
+        queued_.fetch_sub(1, std::memory_order_release);
       }
       task->Run();
       // Fails only while the environment shuts down; the task is then dropped with it.
@@ -494,6 +505,7 @@ class SearchThreads {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       stopping_ = true;
+      stopping_flag_.store(true, std::memory_order_relaxed);
     }
     ready_.notify_all();
     for (auto& t : threads_) t.join();
@@ -506,6 +518,14 @@ class SearchThreads {
   std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<Job*> queue_;
+  std::atomic<size_t> queued_{0};        // queue_.size(), readable without the mutex
+  std::atomic<bool> stopping_flag_{false};  // stopping_, readable without the mutex
+  // How long an idle search thread polls before sleeping. Measured with 8 REST clients on the
+  // synthetic set (two nodes loaded side by side, alternating 6-second rounds): 0 µs gave 4,276,
+  // 5,265 and 6,125 QPS; 100 µs gave 5,267, 6,699 and 6,556, with less server CPU per search
+  // (185-248 µs against 202-268); 300 µs was no better than 100. An idle node pays at most
+  // this much CPU once per walk.
+  static constexpr int64_t kSpinMicros = 100;
   std::vector<std::thread> threads_;
   size_t count_ = 0;
   size_t outstanding_ = 0;  // JavaScript thread only
