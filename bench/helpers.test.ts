@@ -72,3 +72,49 @@ test('flags and quantiles', () => {
   assert.equal(quantile([5, 1, 3, 2, 4], 0.5), 3);
   assert.equal(quantile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.99), 10);
 });
+
+test('raw-socket client: GET and POST over kept-alive connections, server closes, chunked replies refused', async () => {
+  const { createServer } = await import('node:http');
+  const { createClient } = await import('./rest-client.js');
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      if (req.url === '/chunked') {
+        res.write('a');
+        res.end('b');
+        return;
+      }
+      const text = JSON.stringify({ method: req.method, url: req.url, body, port: req.socket.remotePort });
+      const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
+      if (req.url === '/close') headers.connection = 'close';
+      res.writeHead(req.url === '/missing' ? 404 : 200, headers);
+      res.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  assert.ok(address !== null && typeof address === 'object');
+  const client = createClient('raw-socket', `http://127.0.0.1:${address.port}`, 2);
+  try {
+    const get = await client.send('GET', '/readyz');
+    assert.equal(get.status, 200);
+    assert.deepEqual({ ...(JSON.parse(get.text) as Record<string, unknown>), port: 0 }, { method: 'GET', url: '/readyz', body: '', port: 0 });
+    const post = await client.send('POST', '/search', '{"vector":[1,2],"name":"é"}');
+    assert.equal((JSON.parse(post.text) as { body: string }).body, '{"vector":[1,2],"name":"é"}');
+    assert.equal((await client.send('GET', '/missing')).status, 404);
+    // Eight requests over at most two connections, each answered in full.
+    const replies = await Promise.all(Array.from({ length: 8 }, (_, i) => client.send('POST', `/r${i}`, String(i))));
+    assert.deepEqual(replies.map((r) => (JSON.parse(r.text) as { url: string }).url), Array.from({ length: 8 }, (_, i) => `/r${i}`));
+    assert.ok(new Set(replies.map((r) => (JSON.parse(r.text) as { port: number }).port)).size <= 2);
+    // A reply that closes its connection; the next request opens another.
+    assert.equal((await client.send('GET', '/close')).status, 200);
+    assert.equal((await client.send('GET', '/after')).status, 200);
+    await assert.rejects(client.send('GET', '/chunked'), /transfer-encoding/);
+    assert.equal((await client.send('GET', '/again')).status, 200);
+  } finally {
+    client.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

@@ -1,10 +1,13 @@
 /**
- * Three keep-alive HTTP clients for the REST side of the bench — node:http with a keep-alive
- * Agent, Node's global fetch, and the `undici` package's `Client` driven directly — behind one
- * interface, so the bench can measure which costs the client less and use that one.
+ * Four keep-alive HTTP clients for the REST side of the bench — node:http with a keep-alive
+ * Agent, Node's global fetch, the `undici` package's `Client` driven directly, and a minimal
+ * HTTP/1.1 client over `node:net` — behind one interface, so the bench can measure which costs
+ * the client less and use that one. On this 2-core machine the load generator shares the cores
+ * with the server it measures: every microsecond it spends is one the server does not get.
  */
 
 import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { Client, type Dispatcher } from 'undici';
 
 /** A reply: status and body text. */
@@ -26,13 +29,14 @@ export interface RestClient {
 }
 
 /** Names of the available clients. */
-export const CLIENT_NAMES = ['node-http', 'undici-fetch', 'undici'] as const;
+export const CLIENT_NAMES = ['node-http', 'undici-fetch', 'undici', 'raw-socket'] as const;
 
 /** A client by name; `socketsMax` bounds its keep-alive connections (fetch's are unbounded). */
 export function createClient(name: string, baseUrl: string, socketsMax: number): RestClient {
   if (name === 'node-http') return new NodeHttpClient(baseUrl, socketsMax);
   if (name === 'undici-fetch') return new FetchClient(baseUrl);
   if (name === 'undici') return new UndiciClient(baseUrl, socketsMax);
+  if (name === 'raw-socket') return new RawSocketClient(baseUrl, socketsMax);
   throw new Error(`unknown client "${name}" (expected one of ${CLIENT_NAMES.join(', ')})`);
 }
 
@@ -183,6 +187,174 @@ class UndiciClient implements RestClient {
   close(): void {
     for (const client of this.all) void client.close();
     this.all.length = 0;
+    this.free.length = 0;
+  }
+}
+
+/** What ends an HTTP/1.1 header block. */
+const HEADER_END = Buffer.from('\r\n\r\n');
+
+/** One keep-alive connection of the raw-socket client, with at most one request in flight. */
+class RawConnection {
+  readonly socket: Socket;
+  /** False once the socket closed or failed, or the server asked to close it. */
+  usable = true;
+  /** True once a request has completed on this connection (a retry is then worth it). */
+  reused = false;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private waiter: { resolve: (reply: RestReply) => void; reject: (e: Error) => void } | undefined;
+
+  constructor(host: string, port: number) {
+    this.socket = connect({ host, port });
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    const fail = (e: Error) => {
+      this.usable = false;
+      const waiter = this.waiter;
+      this.waiter = undefined;
+      waiter?.reject(e);
+    };
+    this.socket.on('error', fail);
+    this.socket.on('close', () => fail(Object.assign(new Error('the server closed the connection'), { code: 'ECONNRESET' })));
+  }
+
+  /** Writes one request (already serialised) and resolves with its reply. */
+  exchange(head: string, body: string | undefined): Promise<RestReply> {
+    return new Promise((resolve, reject) => {
+      if (!this.usable) {
+        reject(Object.assign(new Error('the connection is closed'), { code: 'ECONNRESET' }));
+        return;
+      }
+      this.waiter = { resolve, reject };
+      this.socket.write(body === undefined ? head : head + body);
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    const data = this.pending.length === 1 ? chunk : Buffer.concat(this.pending, this.pendingBytes);
+    const headerEnd = data.indexOf(HEADER_END);
+    if (headerEnd < 0) return this.keep(data);
+    const head = data.toString('latin1', 0, headerEnd);
+    const lines = head.split('\r\n');
+    const status = Number(lines[0]?.split(' ')[1]);
+    let length: number | undefined;
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i] ?? '';
+      const colon = line.indexOf(':');
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      if (name === 'content-length') length = Number(value);
+      else if (name === 'transfer-encoding') return this.fail(new Error(`raw-socket client: transfer-encoding "${value}" is not supported (the server must send content-length)`));
+      else if (name === 'connection' && value.toLowerCase() === 'close') this.usable = false;
+    }
+    if (length === undefined || !Number.isSafeInteger(length) || !Number.isFinite(status)) return this.fail(new Error(`raw-socket client: unreadable reply head: ${head.slice(0, 200)}`));
+    const bodyStart = headerEnd + HEADER_END.length;
+    if (data.length < bodyStart + length) return this.keep(data);
+    if (data.length > bodyStart + length) return this.fail(new Error('raw-socket client: bytes after the reply (no request was pipelined)'));
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.reused = true;
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    if (!this.usable) this.socket.destroy();
+    waiter?.resolve({ status, text: data.toString('utf8', bodyStart) });
+  }
+
+  private keep(data: Buffer): void {
+    this.pending = [data];
+    this.pendingBytes = data.length;
+  }
+
+  private fail(e: Error): void {
+    this.socket.destroy(e);
+  }
+}
+
+/**
+ * A minimal HTTP/1.1 keep-alive client over `node:net`, for load generation only: one request in
+ * flight per connection (no pipelining), a reply must carry content-length, and each request is
+ * written with one `write`. It does the least work per request that still reads every reply in
+ * full (status and body), so that the bench process leaves the cores to the server it measures.
+ * Connections are kept on a free list as with {@link UndiciClient}: one per bench client.
+ */
+class RawSocketClient implements RestClient {
+  readonly name = 'raw-socket';
+  private readonly host: string;
+  private readonly port: number;
+  private readonly hostHeader: string;
+  private readonly socketsMax: number;
+  private readonly all = new Set<RawConnection>();
+  private readonly free: RawConnection[] = [];
+  private readonly waiting: ((connection: RawConnection) => void)[] = [];
+
+  constructor(baseUrl: string, socketsMax: number) {
+    const url = new URL(baseUrl);
+    this.host = url.hostname;
+    this.port = Number(url.port);
+    this.hostHeader = url.host;
+    this.socketsMax = Math.max(1, socketsMax);
+  }
+
+  async send(method: string, path: string, body?: string): Promise<RestReply> {
+    const head =
+      body === undefined
+        ? `${method} ${path} HTTP/1.1\r\nhost: ${this.hostHeader}\r\n\r\n`
+        : `${method} ${path} HTTP/1.1\r\nhost: ${this.hostHeader}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n`;
+    let connection = await this.acquire();
+    try {
+      try {
+        return await connection.exchange(head, body);
+      } catch (e: unknown) {
+        // As with the other clients: a kept-alive connection that the server closed while idle
+        // fails on first use; one retry on a fresh one. Every bench request is idempotent.
+        if (!connection.reused || (e as NodeJS.ErrnoException).code !== 'ECONNRESET') throw e;
+        this.drop(connection);
+        connection = this.open();
+        return await connection.exchange(head, body);
+      }
+    } finally {
+      this.release(connection);
+    }
+  }
+
+  private open(): RawConnection {
+    const connection = new RawConnection(this.host, this.port);
+    this.all.add(connection);
+    return connection;
+  }
+
+  private drop(connection: RawConnection): void {
+    this.all.delete(connection);
+    connection.socket.destroy();
+  }
+
+  private acquire(): Promise<RawConnection> | RawConnection {
+    for (let c = this.free.pop(); c !== undefined; c = this.free.pop()) {
+      if (c.usable) return c;
+      this.drop(c);
+    }
+    if (this.all.size < this.socketsMax) return this.open();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(connection: RawConnection): void {
+    let next = connection;
+    if (!connection.usable) {
+      this.drop(connection);
+      if (this.waiting.length === 0) return;
+      next = this.open();
+    }
+    const waiter = this.waiting.shift();
+    if (waiter === undefined) this.free.push(next);
+    else waiter(next);
+  }
+
+  close(): void {
+    for (const connection of this.all) connection.socket.destroy();
+    this.all.clear();
     this.free.length = 0;
   }
 }
