@@ -48,6 +48,22 @@ function rawRate(raw: Pick<RawBuild, 'checkpoints'>, count: number): number {
   return count / raw.checkpoints.get(count)!;
 }
 
+/**
+ * The baseline line of an engine built before and after the REST runs: the faster rate over the
+ * first `count` points counts. The CPU figure covers the whole build (a checkpoint has no CPU
+ * split).
+ */
+function baselineOf(engine: string, builds: readonly Pick<RawBuild, 'checkpoints' | 'cpuUsPerPoint'>[], count: number) {
+  const rates = builds.map((build) => rawRate(build, count));
+  return {
+    engine,
+    points: count,
+    points_per_s: round(Math.max(...rates), 1),
+    runs_points_per_s: rates.map((r) => round(r, 1)),
+    cpu_us_per_point_full_build: round(Math.min(...builds.map((build) => build.cpuUsPerPoint)), 1),
+  };
+}
+
 async function benchDataset(dataset: Dataset): Promise<void> {
   const counts = [...new Set(batchSizes.map((b) => pointsFor(dataset, b)))];
   // The raw build runs before and after the Hektor runs; the faster of the two is the baseline.
@@ -86,10 +102,8 @@ async function benchDataset(dataset: Dataset): Promise<void> {
   rawBuild(2);
   for (const { batchSize, concurrency, clientName: name, m } of runs) {
     const count = m.points;
-    const rates = raws.map((raw) => rawRate(raw, count));
-    const rawPointsPerSecond = Math.max(...rates);
-    const sameBuildRates = sameBuilds.map((raw) => rawRate(raw, count));
-    const sameBuildPointsPerSecond = Math.max(...sameBuildRates);
+    const baseline = baselineOf(RAW_ENGINE, raws, count);
+    const sameBuild = baselineOf(SAME_BUILD_ENGINE, sameBuilds, count);
     emit({
       bench: 'ingest',
       dataset: dataset.name,
@@ -103,23 +117,10 @@ async function benchDataset(dataset: Dataset): Promise<void> {
       batch_p99_ms: round(m.p99Ms, 3),
       seconds: round(m.seconds, 2),
       server_cpu_us_per_point: round(m.serverCpuUsPerPoint, 1),
-      // The raw CPU figure covers the whole build (a checkpoint has no CPU split).
-      baseline: {
-        engine: RAW_ENGINE,
-        points: count,
-        points_per_s: round(rawPointsPerSecond, 1),
-        runs_points_per_s: rates.map((r) => round(r, 1)),
-        cpu_us_per_point_full_build: round(Math.min(...raws.map((raw) => raw.cpuUsPerPoint)), 1),
-      },
-      ratio_to_baseline: round(m.pointsPerSecond / rawPointsPerSecond, 3),
-      same_build_baseline: {
-        engine: SAME_BUILD_ENGINE,
-        points: count,
-        points_per_s: round(sameBuildPointsPerSecond, 1),
-        runs_points_per_s: sameBuildRates.map((r) => round(r, 1)),
-        cpu_us_per_point_full_build: round(Math.min(...sameBuilds.map((raw) => raw.cpuUsPerPoint)), 1),
-      },
-      ratio_to_same_build: round(m.pointsPerSecond / sameBuildPointsPerSecond, 3),
+      baseline,
+      ratio_to_baseline: round(m.pointsPerSecond / baseline.points_per_s, 3),
+      same_build_baseline: sameBuild,
+      ratio_to_same_build: round(m.pointsPerSecond / sameBuild.points_per_s, 3),
       date,
     });
   }

@@ -40,17 +40,34 @@ export function buildRaw(dataset: Dataset, options: { count?: number; checkpoint
   const count = options.count ?? dataset.baseCount;
   const index = new HierarchicalNSW(dataset.distance === 'Cosine' ? 'cosine' : 'l2', dataset.dim);
   index.initIndex(count, HNSW_PARAMS.m, HNSW_PARAMS.efConstruct, HNSW_PARAMS.seed);
-  const wanted = new Set(options.checkpoints ?? []);
+  const timed = timeBuild(count, options.checkpoints ?? [], (i) => index.addPoint(rowArray(dataset.base, dataset.dim, i), i));
+  return { index, ...timed };
+}
+
+/** Timing of a point-by-point build. */
+export interface TimedBuild {
+  /** Wall time of the whole build, in seconds. */
+  buildSeconds: number;
+  /** Points added per second over the whole build. */
+  pointsPerSecond: number;
+  /** Elapsed seconds after the first `count` points, for each requested checkpoint. */
+  checkpoints: Map<number, number>;
+  /** CPU time per added point over the whole build, in microseconds. */
+  cpuUsPerPoint: number;
+}
+
+/** Calls `add(i)` for i in [0, count) on this thread and times it, with checkpoints. */
+export function timeBuild(count: number, checkpointCounts: readonly number[], add: (i: number) => void): TimedBuild {
+  const wanted = new Set(checkpointCounts);
   const checkpoints = new Map<number, number>();
   const cpuStartMs = ownCpuMs();
   const startMs = nowMs();
   for (let i = 0; i < count; i++) {
-    index.addPoint(rowArray(dataset.base, dataset.dim, i), i);
+    add(i);
     if (wanted.has(i + 1)) checkpoints.set(i + 1, (nowMs() - startMs) / 1000);
   }
   const buildSeconds = (nowMs() - startMs) / 1000;
-  const cpuUsPerPoint = ((ownCpuMs() - cpuStartMs) * 1000) / count;
-  return { index, buildSeconds, pointsPerSecond: count / buildSeconds, checkpoints, cpuUsPerPoint };
+  return { buildSeconds, pointsPerSecond: count / buildSeconds, checkpoints, cpuUsPerPoint: ((ownCpuMs() - cpuStartMs) * 1000) / count };
 }
 
 /** Throughput, latency and recall of one search configuration. */

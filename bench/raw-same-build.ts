@@ -15,8 +15,7 @@ import { normalize } from '../src/index/distance.js';
 import { NativeHnsw, type NativeHnswGraph } from '../src/index/native-hnsw.js';
 import type { Dataset } from './datasets.js';
 import type { GroundTruth } from './ground-truth.js';
-import { HNSW_PARAMS, measureInProcess, type SearchMeasurement } from './raw-hnswlib.js';
-import { nowMs, ownCpuMs } from './stats.js';
+import { HNSW_PARAMS, measureInProcess, timeBuild, type SearchMeasurement, type TimedBuild } from './raw-hnswlib.js';
 
 /** Name of this baseline in the JSON lines. */
 export const SAME_BUILD_ENGINE = 'hnswlib-hektor-build-inprocess';
@@ -54,39 +53,22 @@ export function measureSameBuild(dataset: Dataset, truth: GroundTruth, graph: Na
   );
 }
 
-/** A same-build graph built point by point, with its build rates. */
-export interface SameBuildBuild {
-  /** Points added per second over the whole build. */
-  pointsPerSecond: number;
-  /** Elapsed seconds after the first `count` points, for each requested checkpoint. */
-  checkpoints: Map<number, number>;
-  /** CPU time per added point over the whole build, in microseconds. */
-  cpuUsPerPoint: number;
-}
-
 /**
  * Builds a graph over the first `count` base points (all by default) one `add` at a time on this
  * thread, with the parameters of the hnswlib-node baseline: the single-thread build rate of the
  * same hnswlib compiled as Hektor compiles it. Cosine vectors are normalised inside the timing,
  * as hnswlib-node does for its 'cosine' space. The graph is closed before returning.
  */
-export function buildSameBuild(dataset: Dataset, options: { count?: number; checkpoints?: readonly number[] } = {}): SameBuildBuild {
+export function buildSameBuild(dataset: Dataset, options: { count?: number; checkpoints?: readonly number[] } = {}): TimedBuild {
   const count = options.count ?? dataset.baseCount;
   const { dim, base } = dataset;
   const cosine = dataset.distance === 'Cosine';
   const graph = new NativeHnsw(cosine ? 'ip' : 'l2', dim);
   graph.init(count, HNSW_PARAMS.m, HNSW_PARAMS.efConstruct, HNSW_PARAMS.seed);
-  const wanted = new Set(options.checkpoints ?? []);
-  const checkpoints = new Map<number, number>();
-  const cpuStartMs = ownCpuMs();
-  const startMs = nowMs();
-  for (let i = 0; i < count; i++) {
+  const timed = timeBuild(count, options.checkpoints ?? [], (i) => {
     const row = base.subarray(i * dim, (i + 1) * dim);
     graph.add(cosine ? normalize(row) : row, i);
-    if (wanted.has(i + 1)) checkpoints.set(i + 1, (nowMs() - startMs) / 1000);
-  }
-  const seconds = (nowMs() - startMs) / 1000;
-  const cpuUsPerPoint = ((ownCpuMs() - cpuStartMs) * 1000) / count;
+  });
   graph.close();
-  return { pointsPerSecond: count / seconds, checkpoints, cpuUsPerPoint };
+  return timed;
 }
