@@ -481,7 +481,7 @@ class SearchThreads {
       // short polite spin (yielding to any runnable thread) finds it without the futex sleep and
       // wake-up, which cost both threads several microseconds per walk on a virtual machine.
       const auto spinUntil = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
-      while (queued_.load(std::memory_order_acquire) == 0 && !stopping_flag_.load(std::memory_order_relaxed) &&
+      while (queued_.load(std::memory_order_acquire) == 0 && !stopping_.load(std::memory_order_relaxed) &&
              std::chrono::steady_clock::now() < spinUntil) {
         std::this_thread::yield();
       }
@@ -505,7 +505,6 @@ class SearchThreads {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       stopping_ = true;
-      stopping_flag_.store(true, std::memory_order_relaxed);
     }
     ready_.notify_all();
     for (auto& t : threads_) t.join();
@@ -518,8 +517,7 @@ class SearchThreads {
   std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<Job*> queue_;
-  std::atomic<size_t> queued_{0};        // queue_.size(), readable without the mutex
-  std::atomic<bool> stopping_flag_{false};  // stopping_, readable without the mutex
+  std::atomic<size_t> queued_{0};  // queue_.size(), readable without the mutex
   // How long an idle search thread polls before sleeping. Measured with 8 REST clients on the
   // synthetic set (two nodes loaded side by side, alternating 6-second rounds): 0 µs gave 4,276,
   // 5,265 and 6,125 QPS; 100 µs gave 5,267, 6,699 and 6,556, with less server CPU per search
@@ -529,7 +527,7 @@ class SearchThreads {
   std::vector<std::thread> threads_;
   size_t count_ = 0;
   size_t outstanding_ = 0;  // JavaScript thread only
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};  // set under the mutex, also polled without it
   bool stopped_ = false;  // JavaScript thread only
 };
 
