@@ -14,6 +14,10 @@ import { http, tempDir } from './node.js';
 const BIN = new URL('../../../bin/hektor.js', import.meta.url).pathname;
 /** Log lines kept per process for failure messages. */
 const LOG_LINES_MAX = 200;
+/** How long a restart retries a gRPC port that is in use (see NodeProcess.start). */
+const BIND_RETRY_MS = 10_000;
+/** Pause between two such attempts. */
+const BIND_RETRY_PAUSE_MS = 250;
 
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -136,8 +140,30 @@ export class NodeProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Starts the process and resolves once it logs "hektor listening"; rejects if it exits first. */
+  /**
+   * Starts the process and resolves once it logs "hektor listening"; rejects if it exits first.
+   *
+   * A node keeps its gRPC port across restarts (the cluster knows it by that address), and the
+   * port lies in the ephemeral range, so while the node is down the port can be taken for a
+   * moment: by another test's free-port probe, or by another node's reconnect attempt that the
+   * kernel gave this very port as its source (a loopback connection to itself). Such holders let
+   * go within a second or so; a start that fails only because the port is in use is retried for
+   * up to BIND_RETRY_MS.
+   */
   async start(timeoutMs = 30_000): Promise<void> {
+    const deadlineMs = performance.now() + BIND_RETRY_MS;
+    for (;;) {
+      try {
+        await this.startOnce(timeoutMs);
+        return;
+      } catch (e: unknown) {
+        if (!String(e).includes('EADDRINUSE') || performance.now() > deadlineMs) throw e;
+        await new Promise((resolve) => setTimeout(resolve, BIND_RETRY_PAUSE_MS));
+      }
+    }
+  }
+
+  private async startOnce(timeoutMs: number): Promise<void> {
     const argv = [BIN, 'serve', '--data-dir', this.dataDir, '--node-id', this.id, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', String(this.grpcPort), '--log-level', 'info', ...this.args()];
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
