@@ -271,11 +271,15 @@ Napi::Object HitsToJs(Napi::Env env, const std::vector<Hit>& hits) {
   return out;
 }
 
-// Like HitsToJs, plus `scores`: the hits' exact float64 scores.
+// The result of an asynchronous search: the hits' labels and exact float64 scores (its callers
+// have no use for hnswlib's float32 distances, so no array is made for them).
 Napi::Object ScoredHitsToJs(Napi::Env env, const std::vector<Hit>& hits, const std::vector<double>& scores) {
-  Napi::Object out = HitsToJs(env, hits);
+  Napi::Uint32Array labels = Napi::Uint32Array::New(env, hits.size());
+  for (size_t i = 0; i < hits.size(); i++) labels[i] = hits[i].label;
   Napi::Float64Array exact = Napi::Float64Array::New(env, scores.size());
   std::copy(scores.begin(), scores.end(), exact.Data());
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("labels", labels);
   out.Set("scores", exact);
   return out;
 }
@@ -846,7 +850,7 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
   }
 
   // search(query, k, ef, filter: Uint32Array | undefined, scoreDim, euclid) ->
-  // Promise<{ labels, distances, scores }>, walked and scored on a search thread: `scores` are the
+  // Promise<{ labels, scores }>, walked and scored on a search thread: `scores` are the
   // hits' exact float64 scores (as scores() computes them) over the query's first `scoreDim` values.
   Napi::Value Search(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();

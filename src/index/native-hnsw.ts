@@ -17,7 +17,9 @@ export interface NativeHits {
 }
 
 /** Hits of an asynchronous search, with their exact scores. */
-export interface NativeScoredHits extends NativeHits {
+export interface NativeScoredHits {
+  /** Labels (the shard's slots), nearest first. */
+  labels: Uint32Array;
   /** Exact float64 scores of the hits, as `scores()` computes them. */
   scores: Float64Array;
 }
