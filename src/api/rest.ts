@@ -47,12 +47,6 @@ interface Timed {
 
 const START = Symbol('start');
 
-/**
- * A request that starts less than this long after the previous response was queued behind it: a
- * lone client needs a round trip (≥ 50 µs here) before its next request can arrive, while a
- * request already waiting in another socket is read within microseconds of the previous answer.
- */
-const BACKLOG_GAP_MS = 0.025;
 /** How long one sign of concurrent requests keeps searches on the search threads. */
 const CONCURRENCY_HOLD_MS = 50;
 
@@ -60,22 +54,22 @@ const CONCURRENCY_HOLD_MS = 50;
  * Tells whether requests compete for the event loop. Counting requests in flight is not enough:
  * while searches run on the event loop, the next client's request waits unread in its socket until
  * the current one is answered, so the count stays at one. Two signs are used: a request arriving
- * while another is in flight, and a request read right after the previous answer (a backlog).
- * Either keeps the verdict for CONCURRENCY_HOLD_MS.
+ * while another is in flight, and a request arriving on another connection than the previous
+ * request's. A lone client on one keep-alive connection shows neither, however fast it is; an
+ * earlier probe that read "a request right after the previous answer" as a backlog mistook a fast
+ * lone client for many and sent its searches through the search threads' wake-ups for nothing.
+ * Either sign keeps the verdict for CONCURRENCY_HOLD_MS.
  */
 class ConcurrencyProbe {
-  private lastAnsweredMs = Number.NEGATIVE_INFINITY;
+  private lastSocket: { readonly destroyed: boolean } | undefined;
   private concurrentUntilMs = Number.NEGATIVE_INFINITY;
 
-  /** Records a request's arrival, `inFlight` counting it. */
-  arrived(inFlight: number): void {
-    const now = performance.now();
-    if (inFlight > 1 || now - this.lastAnsweredMs < BACKLOG_GAP_MS) this.concurrentUntilMs = now + CONCURRENCY_HOLD_MS;
-  }
-
-  /** Records a response. */
-  answered(): void {
-    this.lastAnsweredMs = performance.now();
+  /** Records a request's arrival on `socket`, `inFlight` counting it. */
+  arrived(inFlight: number, socket: { readonly destroyed: boolean }): void {
+    // A client that opens a connection per request is alone too: its previous one is closed.
+    const otherOpen = socket !== this.lastSocket && this.lastSocket !== undefined && !this.lastSocket.destroyed;
+    if (inFlight > 1 || otherOpen) this.concurrentUntilMs = performance.now() + CONCURRENCY_HOLD_MS;
+    this.lastSocket = socket;
   }
 
   /** True while a recent request showed concurrency. */
@@ -239,7 +233,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   app.addHook('onRequest', (request, _reply, done) => {
     (request as unknown as Record<symbol, Timed>)[START] = { startNs: process.hrtime.bigint() };
     inFlight++;
-    concurrency.arrived(inFlight);
+    concurrency.arrived(inFlight, request.raw.socket);
     if (inFlight > LIMITS.httpInFlightMax) {
       done(new HektorError('too_many_requests', `more than ${LIMITS.httpInFlightMax} requests in flight; retry later`));
     } else if (!deps.isReady() && !request.url.startsWith('/healthz') && !request.url.startsWith('/livez')) {
@@ -250,7 +244,6 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   });
   app.addHook('onResponse', (request, reply, done) => {
     inFlight--;
-    concurrency.answered();
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.latency.observe({ method: request.method, route }, elapsedSeconds(request));
