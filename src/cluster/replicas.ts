@@ -121,6 +121,9 @@ class Replica {
   /** A new primary still has to log its epoch-start no-op. */
   epochMarkPending = false;
   marking = false;
+  /** The log's last seq and commit point when compaction last looked (-1: never). */
+  compactedLast = -1;
+  compactedCommit = -1;
 
   constructor(
     readonly collection: string,
@@ -526,6 +529,11 @@ export class ReplicaManager implements ReplicationService {
     const log = r.primary?.log ?? r.follower?.log;
     if (log === undefined) return;
     const commit = r.primary?.commitSeqValue ?? r.follower?.commitSeq ?? 0;
+    // The walk below costs time in proportion to the retained log (a 100k-point load is ≈ 200
+    // entries of 500 points): a log that has neither grown nor committed further has nothing new.
+    if (log.lastSeq === r.compactedLast && commit === r.compactedCommit) return;
+    r.compactedLast = log.lastSeq;
+    r.compactedCommit = commit;
     let bytes = 0;
     let keepFrom = log.lastSeq + 1;
     while (keepFrom - 1 > log.baseSeq) {
@@ -1042,10 +1050,18 @@ function logOfStore(local: LocalShard): ReplicaLog<ShardOp> {
   return new ReplicaLog<ShardOp>(local.firstLogSeq - 1, local.baseEpoch, entries);
 }
 
+/** Sizes of upsert operations already measured (log retention measures the same entries again). */
+const upsertBytes = new WeakMap<ShardOp, number>();
+
 /** Approximate bytes of an operation, for the pipelining bounds and log retention. */
 function opBytes(op: ShardOp): number {
-  if (op.type === 'upsert') return op.points.reduce((n, p) => n + p.vector.byteLength + 64, 64);
-  return op.type === 'noop' ? 64 : 64 + op.ids.length * 16;
+  if (op.type !== 'upsert') return op.type === 'noop' ? 64 : 64 + op.ids.length * 16;
+  let bytes = upsertBytes.get(op);
+  if (bytes === undefined) {
+    bytes = op.points.reduce((n, p) => n + p.vector.byteLength + 64, 64);
+    upsertBytes.set(op, bytes);
+  }
+  return bytes;
 }
 
 /** An operation as JSON (vectors as number arrays), for operators. */
