@@ -304,6 +304,7 @@ async function benchDataset(dataset: Dataset): Promise<void> {
   const sameBuildPoints: Point[] = [];
   const restPoints: Point[] = [];
   const ceilingPoints: Point[] = [];
+  let floorQps: number | undefined;
   const layer = indexLayer ? buildHektorIndex(dataset) : undefined;
   if (layer) emit({ bench: 'search', phase: 'build', dataset: dataset.name, engine: INDEX_ENGINE, points: dataset.baseCount, points_per_s: round(layer.pointsPerSecond, 1), baseline: { engine: RAW_ENGINE, points_per_s: round(raw.pointsPerSecond, 1) }, date });
   const measureRaw = (ef: number) => {
@@ -320,19 +321,20 @@ async function benchDataset(dataset: Dataset): Promise<void> {
   } else {
     const ceiling = noCeiling ? undefined : await CeilingServer.start(raw.index, dataset);
     try {
-      await benchRest(dataset, truth, raw.pointsPerSecond, measureRaw, restPoints, ceiling, ceilingPoints);
+      floorQps = await benchRest(dataset, truth, raw.pointsPerSecond, measureRaw, restPoints, ceiling, ceilingPoints);
     } finally {
       await ceiling?.stop();
     }
   }
   sameBuild.close();
-  summarise(dataset, rawPoints, sameBuildPoints, restPoints, ceilingPoints);
+  summarise(dataset, rawPoints, sameBuildPoints, restPoints, ceilingPoints, floorQps);
 }
 
 /**
  * Loads the collection into a fresh Hektor node, picks the REST client, then for each ef
  * measures the raw index, Hektor over REST and (when running) the bare HTTP ceiling, in that
- * order, so that the three sides of each ratio see the same machine load.
+ * order, so that the three sides of each ratio see the same machine load. Returns the QPS of
+ * Hektor's HTTP floor (`GET /readyz` from one client).
  */
 async function benchRest(
   dataset: Dataset,
@@ -342,8 +344,9 @@ async function benchRest(
   restPoints: Point[],
   ceiling: CeilingServer | undefined,
   ceilingPoints: Point[],
-): Promise<void> {
+): Promise<number> {
   const server = await HektorServer.start({ cpuProfileDir });
+  let floorQps = Number.NaN;
   try {
     const rssBefore = processRss(server.pid);
     const loader = createClient('node-http', server.url, 1);
@@ -373,6 +376,7 @@ async function benchRest(
         bench: 'search', phase: 'http-floor', dataset: dataset.name, engine: REST_ENGINE, endpoint: 'GET /readyz', client: client.name, clients: 1,
         qps: round(floor.qps, 1), p50_ms: round(floor.p50Ms, 4), server_cpu_us_per_request: round(floor.serverCpuUsPerRequest, 1), client_cpu_us_per_request: round(floor.clientCpuUsPerRequest, 1), date,
       });
+      floorQps = floor.qps;
       if (ceiling !== undefined && ceilingClient !== undefined) {
         const ceilingFloor = await measureFloor(ceilingClient, 3000, ceiling.pid);
         emit({
@@ -404,6 +408,7 @@ async function benchRest(
   } finally {
     await server.stop();
   }
+  return floorQps;
 }
 
 /**
@@ -433,7 +438,7 @@ function memoryLine(dataset: Dataset, points: number, before: Rss, after: Rss, c
   });
 }
 
-function summarise(dataset: Dataset, rawPoints: readonly Point[], sameBuildPoints: readonly Point[], restPoints: readonly Point[], ceilingPoints: readonly Point[]): void {
+function summarise(dataset: Dataset, rawPoints: readonly Point[], sameBuildPoints: readonly Point[], restPoints: readonly Point[], ceilingPoints: readonly Point[], floorQps: number | undefined): void {
   const rawBest = bestAtRecall(rawPoints);
   const sameBuildBest = bestAtRecall(sameBuildPoints);
   const bestOf = (points: readonly Point[], clients: number) => bestAtRecall(points.filter((p) => p.clients === clients));
@@ -493,6 +498,13 @@ function summarise(dataset: Dataset, rawPoints: readonly Point[], sameBuildPoint
     same_ef_ratio_1_client: sameEf,
     bar_met: rawOnly ? null : perClients.find((v) => v.clients === 1)?.met ?? false,
     bar_by_cpu_time_1_client: rawOnly ? null : cpuEstimate,
+    // One client waits for each answer before it asks again, so no search endpoint can answer it
+    // faster than the node answers `GET /readyz`, which does nothing: when that floor is below the
+    // bar's QPS, the 1-client bar is out of reach on this machine whatever the search costs.
+    http_floor_1_client:
+      floorQps === undefined || rawBest === undefined || Number.isNaN(floorQps)
+        ? null
+        : { endpoint: 'GET /readyz', qps: round(floorQps, 1), bar_qps: round(QPS_RATIO_BAR * rawBest.m.qps, 1), ratio_to_raw_best: round(floorQps / rawBest.m.qps, 3), bar_reachable: floorQps >= QPS_RATIO_BAR * rawBest.m.qps },
     date,
   });
 }
