@@ -315,6 +315,37 @@ struct GraphState {
   size_t dim = 0;
 };
 
+// Writes the graph to a file on a libuv pool thread, under a shared hold: walks go on meanwhile,
+// and a mutation (which needs the exclusive hold) waits until the file is written.
+class WriteWorker : public Napi::AsyncWorker {
+ public:
+  WriteWorker(Napi::Env env, std::shared_ptr<GraphState> state, std::string path)
+      : Napi::AsyncWorker(env, "hektor:hnsw-write"), state_(std::move(state)), path_(std::move(path)), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    SharedHold hold(state_->gate);
+    if (!state_->graph) {
+      SetError("the graph is closed");
+      return;
+    }
+    try {
+      state_->graph->saveIndex(path_);
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  std::shared_ptr<GraphState> state_;
+  std::string path_;
+  Napi::Promise::Deferred deferred_;
+};
+
 // One job for the search threads: made and settled on the JavaScript thread, run on a search thread.
 struct Job {
   std::shared_ptr<GraphState> state;
@@ -564,6 +595,7 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
                            InstanceMethod<&HnswGraph::Init>("init"),
                            InstanceMethod<&HnswGraph::Read>("read"),
                            InstanceMethod<&HnswGraph::Write>("write"),
+                           InstanceMethod<&HnswGraph::WriteAsync>("writeAsync"),
                            InstanceMethod<&HnswGraph::Add>("add"),
                            InstanceMethod<&HnswGraph::AddBatch>("addBatch"),
                            InstanceMethod<&HnswGraph::Remove>("remove"),
@@ -649,6 +681,16 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
       throw Napi::Error::New(info.Env(), e.what());
     }
     return info.Env().Undefined();
+  }
+
+  // writeAsync(path): as write, on a pool thread; resolves once the file is written.
+  Napi::Value WriteAsync(const Napi::CallbackInfo& info) {
+    if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "expected (path: string)");
+    Open(info.Env());
+    auto* worker = new WriteWorker(info.Env(), state_, info[0].As<Napi::String>().Utf8Value());
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
   }
 
   // add(vector: Float32Array, label): inserts, or updates the label in place and clears its tombstone.

@@ -209,6 +209,33 @@ test('HnswIndex: save with staged vectors writes them into the graph, and load f
   }
 });
 
+test('HnswIndex: saveAsync writes what save writes, and searches are answered while it writes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hektor-save-async-'));
+  try {
+    const { index, vectors } = loaded('Cosine', 4000, 32);
+    const extra = clusteredVectors(9, 50, 32, 4);
+    extra.forEach((v, i) => index.stage(4000 + i, v));
+    const saving = index.saveAsync(join(dir, 'async'));
+    // Both kinds of walk take the shared hold the write holds: neither waits for it.
+    const during = await Promise.all(vectors.slice(0, 20).map((q) => index.searchAsync(q, 5, { ef: 32 })));
+    const syncDuring = index.search(vectors[7] ?? new Float32Array(32), 5, { ef: 32 });
+    await saving;
+    index.save(join(dir, 'sync'));
+    assert.deepEqual(readFileSync(join(dir, 'async')), readFileSync(join(dir, 'sync')), 'saveAsync and save wrote different graph files');
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'async.meta'), 'utf8')), JSON.parse(readFileSync(join(dir, 'sync.meta'), 'utf8')));
+    const reloaded = HnswIndex.load(join(dir, 'async'), { dim: 32, distance: 'Cosine', m: 16, efConstruct: 100 });
+    assert.equal(reloaded.count, 4050);
+    assert.equal(reloaded.search(extra[7] ?? new Float32Array(32), 1, { ef: 64 })[0]?.slot, 4007);
+    for (let q = 0; q < 20; q++) assert.deepEqual(during[q], index.search(vectors[q] ?? new Float32Array(32), 5, { ef: 32 }));
+    assert.deepEqual(syncDuring, index.search(vectors[7] ?? new Float32Array(32), 5, { ef: 32 }));
+    reloaded.close();
+    index.close();
+    await assert.rejects(index.saveAsync(join(dir, 'closed')), /closed/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('HnswIndex: the native exact scan of a candidate bitset equals brute force, and skips removed and staged-out slots', () => {
   const { index, vectors } = loaded('Cosine', 3000, 24);
   const set = new SlotSet(3000);

@@ -428,15 +428,35 @@ export class HnswIndex implements VectorIndex {
    * atomically together: a caller that needs that writes into a fresh directory and renames it.
    */
   save(file: string): void {
+    const native = this.flushStagedSync();
+    native.write(`${file}.tmp`);
+    this.finishSave(file);
+  }
+
+  /**
+   * As `save`, but the graph file is written on a pool thread while searches go on. The caller
+   * must not change the index until this settles: a change would wait for the write, blocking
+   * the thread it runs on (the event loop, for removals).
+   */
+  async saveAsync(file: string): Promise<void> {
+    const native = this.flushStagedSync();
+    await native.writeAsync(`${file}.tmp`);
+    this.finishSave(file);
+  }
+
+  /** Puts staged vectors into the graph, which must hold every live vector when it is written. */
+  private flushStagedSync(): NativeHnswGraph {
     const native = this.open();
-    // The graph file must hold every live vector: staged ones go in now.
     for (const [slot, stored] of Array.from(this.staged)) {
       this.reserve(1);
       this.inGraph[slot] = 1;
       native.add(this.nativeVectorOf(stored), slot);
     }
     this.staged.clear();
-    native.write(`${file}.tmp`);
+    return native;
+  }
+
+  private finishSave(file: string): void {
     renameSync(`${file}.tmp`, file);
     const meta = { version: META_VERSION, dim: this.dim, distance: this.distance, dotNormBound: this.dotNormBound, count: this.liveCount };
     writeFileSync(`${file}.meta.tmp`, JSON.stringify(meta));

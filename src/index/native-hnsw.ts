@@ -35,6 +35,11 @@ export interface NativeHnswGraph {
   read(path: string): void;
   /** Saves the graph to `path`. */
   write(path: string): void;
+  /**
+   * Saves the graph to `path` on a pool thread, under a shared hold: searches go on meanwhile,
+   * and mutations (on any thread) wait until the file is written.
+   */
+  writeAsync(path: string): Promise<void>;
   /** Inserts `label`, or updates its vector in place and clears its tombstone. */
   add(vector: Float32Array, label: number): void;
   /**
