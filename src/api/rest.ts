@@ -20,6 +20,7 @@ import type { ReplicaManager } from '../cluster/replicas.js';
 import { effectiveWriteConsistency, type Collection, type CollectionConfig, type PayloadEdit, type ReadConsistency, type ScrollRequest, type Target, type WriteConsistency } from '../shard/collection.js';
 import type { ScoredRecord } from '../shard/local-shard.js';
 import type { PointWrite } from '../storage/ops.js';
+import { ConcurrencyProbe } from './concurrency.js';
 import { toFilter, toIds, toPayload, toReplicationConfig, toSelector, toVector } from './convert.js';
 import type { NodeMetrics } from './metrics.js';
 import * as S from './schemas.js';
@@ -46,37 +47,6 @@ interface Timed {
 }
 
 const START = Symbol('start');
-
-/** How long one sign of concurrent requests keeps searches on the search threads. */
-const CONCURRENCY_HOLD_MS = 50;
-
-/**
- * Tells whether requests compete for the event loop. Counting requests in flight is not enough:
- * while searches run on the event loop, the next client's request waits unread in its socket until
- * the current one is answered, so the count stays at one. Two signs are used: a request arriving
- * while another is in flight, and a request arriving on another connection than the previous
- * request's. A lone client on one keep-alive connection shows neither, however fast it is; an
- * earlier probe that read "a request right after the previous answer" as a backlog mistook a fast
- * lone client for many and sent its searches through the search threads' wake-ups for nothing.
- * Either sign keeps the verdict for CONCURRENCY_HOLD_MS.
- */
-class ConcurrencyProbe {
-  private lastSocket: { readonly destroyed: boolean } | undefined;
-  private concurrentUntilMs = Number.NEGATIVE_INFINITY;
-
-  /** Records a request's arrival on `socket`, `inFlight` counting it. */
-  arrived(inFlight: number, socket: { readonly destroyed: boolean }): void {
-    // A client that opens a connection per request is alone too: its previous one is closed.
-    const otherOpen = socket !== this.lastSocket && this.lastSocket !== undefined && !this.lastSocket.destroyed;
-    if (inFlight > 1 || otherOpen) this.concurrentUntilMs = performance.now() + CONCURRENCY_HOLD_MS;
-    this.lastSocket = socket;
-  }
-
-  /** True while a recent request showed concurrency. */
-  get concurrent(): boolean {
-    return performance.now() < this.concurrentUntilMs;
-  }
-}
 
 function elapsedSeconds(request: FastifyRequest): number {
   const timed = (request as unknown as Record<symbol, Timed | undefined>)[START];
