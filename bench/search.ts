@@ -304,7 +304,7 @@ async function benchDataset(dataset: Dataset): Promise<void> {
   const sameBuildPoints: Point[] = [];
   const restPoints: Point[] = [];
   const ceilingPoints: Point[] = [];
-  let floorQps: number | undefined;
+  let floorQps = Number.NaN;
   const layer = indexLayer ? buildHektorIndex(dataset) : undefined;
   if (layer) emit({ bench: 'search', phase: 'build', dataset: dataset.name, engine: INDEX_ENGINE, points: dataset.baseCount, points_per_s: round(layer.pointsPerSecond, 1), baseline: { engine: RAW_ENGINE, points_per_s: round(raw.pointsPerSecond, 1) }, date });
   const measureRaw = (ef: number) => {
@@ -334,7 +334,7 @@ async function benchDataset(dataset: Dataset): Promise<void> {
  * Loads the collection into a fresh Hektor node, picks the REST client, then for each ef
  * measures the raw index, Hektor over REST and (when running) the bare HTTP ceiling, in that
  * order, so that the three sides of each ratio see the same machine load. Returns the QPS of
- * Hektor's HTTP floor (`GET /readyz` from one client).
+ * Hektor's HTTP floor (`GET /readyz` from one client), NaN if it was not measured.
  */
 async function benchRest(
   dataset: Dataset,
@@ -438,7 +438,7 @@ function memoryLine(dataset: Dataset, points: number, before: Rss, after: Rss, c
   });
 }
 
-function summarise(dataset: Dataset, rawPoints: readonly Point[], sameBuildPoints: readonly Point[], restPoints: readonly Point[], ceilingPoints: readonly Point[], floorQps: number | undefined): void {
+function summarise(dataset: Dataset, rawPoints: readonly Point[], sameBuildPoints: readonly Point[], restPoints: readonly Point[], ceilingPoints: readonly Point[], floorQps: number): void {
   const rawBest = bestAtRecall(rawPoints);
   const sameBuildBest = bestAtRecall(sameBuildPoints);
   const bestOf = (points: readonly Point[], clients: number) => bestAtRecall(points.filter((p) => p.clients === clients));
@@ -502,7 +502,7 @@ function summarise(dataset: Dataset, rawPoints: readonly Point[], sameBuildPoint
     // faster than the node answers `GET /readyz`, which does nothing: when that floor is below the
     // bar's QPS, the 1-client bar is out of reach on this machine whatever the search costs.
     http_floor_1_client:
-      floorQps === undefined || rawBest === undefined || Number.isNaN(floorQps)
+      rawBest === undefined || Number.isNaN(floorQps)
         ? null
         : { endpoint: 'GET /readyz', qps: round(floorQps, 1), bar_qps: round(QPS_RATIO_BAR * rawBest.m.qps, 1), ratio_to_raw_best: round(floorQps / rawBest.m.qps, 3), bar_reachable: floorQps >= QPS_RATIO_BAR * rawBest.m.qps },
     date,

@@ -541,7 +541,7 @@ export class LocalShard {
       // graph file is written on a pool thread (0.03–0.4 s for 100k × 128-d to 60k × 784-d here),
       // so searches are answered meanwhile; the writer, the only one to change the index, waits.
       this.changesSinceCheckpoint = 0;
-      await this.saveIndexAsync();
+      await this.saveIndex();
     }
   }
 
@@ -770,7 +770,7 @@ export class LocalShard {
   async close(): Promise<void> {
     this.closed = true;
     await this.idle;
-    this.saveIndex();
+    await this.saveIndex();
     this.index.close();
     await this.store.close();
   }
@@ -778,21 +778,10 @@ export class LocalShard {
   /**
    * Saves the graph into a fresh directory renamed over the old one, so that a crash mid-save
    * leaves either the old save or the new one. A failed save only costs a rebuild at next start.
+   * The graph file is written off the event loop (HnswIndex.saveAsync); the caller must not change
+   * the index until this settles.
    */
-  private saveIndex(): void {
-    const temp = this.indexSaveDir();
-    try {
-      rmSync(temp, { recursive: true, force: true });
-      mkdirSync(temp);
-      this.index.save(join(temp, INDEX_FILE));
-      this.publishIndexSave(temp);
-    } catch {
-      rmSync(temp, { recursive: true, force: true });
-    }
-  }
-
-  /** As saveIndex, with the graph file written off the event loop (HnswIndex.saveAsync). */
-  private async saveIndexAsync(): Promise<void> {
+  private async saveIndex(): Promise<void> {
     const temp = this.indexSaveDir();
     try {
       rmSync(temp, { recursive: true, force: true });
