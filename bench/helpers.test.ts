@@ -10,6 +10,7 @@ import { bruteForce } from './brute-force.js';
 import { exactDistance, syntheticDataset, type Dataset } from './datasets.js';
 import { recallAt, type GroundTruth } from './ground-truth.js';
 import { quantile } from './stats.js';
+import { parseWrkReport } from './wrk.js';
 
 function naiveTopK(dataset: Dataset, q: number, k: number): number[] {
   const all = Array.from({ length: dataset.baseCount }, (_, j) => ({ j, d: exactDistance(dataset, q, j) }));
@@ -117,4 +118,22 @@ test('raw-socket client: GET and POST over kept-alive connections, server closes
     client.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+});
+
+test('a wrk report is read in milliseconds, and one with failed replies is refused', () => {
+  const ok = [
+    'Running 1s test @ http://127.0.0.1:44345/readyz',
+    '  1 threads and 2 connections',
+    '  Latency Distribution',
+    '     50%  121.00us',
+    '     75%  177.00us',
+    '     90%  294.00us',
+    '     99%    1.82ms',
+    '  14112 requests in 1.10s, 2.49MB read',
+    'Requests/sec:  12822.87',
+  ].join('\n');
+  assert.deepEqual(parseWrkReport(ok), { requests: 14112, qps: 12822.87, p50Ms: 0.121, p99Ms: 1.82 });
+  assert.throws(() => parseWrkReport(`${ok}\n  Non-2xx or 3xx responses: 8790`), /non-2xx/);
+  assert.throws(() => parseWrkReport(`${ok}\n  Socket errors: connect 0, read 1, write 0, timeout 0`), /socket errors/);
+  assert.throws(() => parseWrkReport('Running 1s test'), /unreadable/);
 });

@@ -60,7 +60,7 @@ function otherLines(lines: readonly Line[]): string[] {
   const out: string[] = [];
   for (const l of lines) {
     if (l.phase === 'summary') {
-      out.push(`- **${str(l, 'dataset')}** summary: bar met = ${String(l.bar_met)}; raw best ${JSON.stringify(l.raw_best)}; REST ${JSON.stringify(l.rest)}; ceiling ${JSON.stringify(l.ceiling)}; Hektor ÷ ceiling ${JSON.stringify(l.hektor_to_ceiling)}`);
+      out.push(`- **${str(l, 'dataset')}** summary: bar met (${String(l.bar_load)}) = ${JSON.stringify(l.bar_met)}; raw best ${JSON.stringify(l.raw_best)}; by load generator ${JSON.stringify(l.by_load)}`);
     } else if (l.phase === 'build' || l.phase === 'http-floor' || l.phase === 'client-calibration' || l.phase === 'memory' || l.bench === 'ingest') {
       const shown = Object.fromEntries(Object.entries(l).filter(([key]) => key !== 'bench' && key !== 'date'));
       out.push(`- ${JSON.stringify(shown)}`);

@@ -62,6 +62,20 @@ export function processCpuMs(pid: number): number {
 }
 
 /**
+ * CPU time (user + system) of the reaped children of a process (pass `process.pid` for this
+ * one), in milliseconds: fields cutime and cstime of /proc/<pid>/stat. NaN where unreadable.
+ */
+export function reapedChildrenCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / USER_HZ;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
  * Resident set size of a process in bytes (VmRSS of /proc/<pid>/status; pass `process.pid` for
  * this one); NaN where /proc is unreadable or the process is gone. Resident bytes include
  * whatever the process's allocators still hold (V8 heap not yet collected, malloc arenas), which
