@@ -271,17 +271,28 @@ Napi::Object HitsToJs(Napi::Env env, const std::vector<Hit>& hits) {
   return out;
 }
 
-// The result of an asynchronous search: the hits' labels and exact float64 scores (its callers
-// have no use for hnswlib's float32 distances, so no array is made for them).
-Napi::Object ScoredHitsToJs(Napi::Env env, const std::vector<Hit>& hits, const std::vector<double>& scores) {
-  Napi::Uint32Array labels = Napi::Uint32Array::New(env, hits.size());
-  for (size_t i = 0; i < hits.size(); i++) labels[i] = hits[i].label;
-  Napi::Float64Array exact = Napi::Float64Array::New(env, scores.size());
-  std::copy(scores.begin(), scores.end(), exact.Data());
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("labels", labels);
-  out.Set("scores", exact);
+// The result of a scored search, in one array (each typed array a search returns costs it an
+// allocation that V8 tracks): the n hits' labels, nearest first, then their exact float64 scores.
+// Labels are below 2^32, so a double holds them exactly.
+Napi::Float64Array PackedHitsToJs(Napi::Env env, const std::vector<Hit>& hits, const std::vector<double>& scores) {
+  const size_t n = hits.size();
+  Napi::Float64Array out = Napi::Float64Array::New(env, 2 * n);
+  double* data = out.Data();
+  for (size_t i = 0; i < n; i++) {
+    data[i] = static_cast<double>(hits[i].label);
+    data[n + i] = scores[i];
+  }
   return out;
+}
+
+// The exact scores of `hits` (see ExactScore) over the query's first `scoreDim` values. The caller
+// holds the gate shared, as for the walk that found them, so their internal ids are still theirs.
+std::vector<double> ScoreHits(const Graph& graph, const std::vector<Hit>& hits, const float* query, size_t scoreDim, bool euclid) {
+  std::vector<double> scores(hits.size());
+  for (size_t i = 0; i < hits.size(); i++) {
+    scores[i] = ExactScore(reinterpret_cast<const float*>(graph.getDataByInternalId(hits[i].internal)), query, scoreDim, euclid);
+  }
+  return scores;
 }
 
 std::vector<uint32_t> CopyWords(const Napi::Value& value) {
@@ -374,7 +385,7 @@ struct SearchTask : Job {
 
   explicit SearchTask(Napi::Env env) : Job(env) {}
 
-  void Resolve(Napi::Env env) override { deferred.Resolve(ScoredHitsToJs(env, hits, scores)); }
+  void Resolve(Napi::Env env) override { deferred.Resolve(PackedHitsToJs(env, hits, scores)); }
 
   void Run() override {
     try {
@@ -385,10 +396,7 @@ struct SearchTask : Job {
       }
       const Graph& graph = *state->graph;
       hits = Knn(graph, query.data(), k, ef, filter.get());
-      scores.resize(hits.size());
-      for (size_t i = 0; i < hits.size(); i++) {
-        scores[i] = ExactScore(reinterpret_cast<const float*>(graph.getDataByInternalId(hits[i].internal)), query.data(), scoreDim, euclid);
-      }
+      scores = ScoreHits(graph, hits, query.data(), scoreDim, euclid);
     } catch (const std::exception& e) {
       error = e.what();
     }
@@ -604,6 +612,7 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
                            InstanceMethod<&HnswGraph::Size>("size"),
                            InstanceMethod<&HnswGraph::Labels>("labels"),
                            InstanceMethod<&HnswGraph::SearchSync>("searchSync"),
+                           InstanceMethod<&HnswGraph::SearchScoredSync>("searchScoredSync"),
                            InstanceMethod<&HnswGraph::Search>("search"),
                            InstanceMethod<&HnswGraph::ScanSync>("scanSync"),
                            InstanceMethod<&HnswGraph::Vectors>("vectors"),
@@ -806,6 +815,30 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
     return HitsToJs(env, WithPredicate(env, predicate, bitset.get(), [&](hnswlib::BaseFilterFunctor* filter) { return Knn(graph, query, k, ef, filter); }));
   }
 
+  // searchScoredSync(query, k, ef, filter: Uint32Array | (label) => boolean | undefined, scoreDim,
+  // euclid) -> Float64Array: searchSync, then the hits' exact scores as scores() computes them,
+  // under the same hold, packed as search() packs them.
+  Napi::Value SearchScoredSync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const float* query = Vector(info[0]);
+    const size_t k = ToSize(info[1], "k");
+    const size_t ef = ToSize(info[2], "ef");
+    const size_t scoreDim = ToSize(info[4], "scoreDim");
+    if (!info[5].IsBoolean()) throw Napi::TypeError::New(env, "euclid must be a boolean");
+    if (scoreDim > state_->dim) throw Napi::RangeError::New(env, "scoreDim exceeds the graph's dimension");
+    const bool euclid = info[5].As<Napi::Boolean>().Value();
+    Graph& graph = Open(env);
+    std::unique_ptr<BitsetFilter> bitset;
+    if (IsUint32Array(info[3])) bitset = std::make_unique<BitsetFilter>(CopyWords(info[3]));
+    std::vector<double> scores;
+    std::vector<Hit> hits = WithPredicate(env, info[3], bitset.get(), [&](hnswlib::BaseFilterFunctor* filter) {
+      std::vector<Hit> found = Knn(graph, query, k, ef, filter);
+      scores = ScoreHits(graph, found, query, scoreDim, euclid);
+      return found;
+    });
+    return PackedHitsToJs(env, hits, scores);
+  }
+
   // scanSync(query, k, set?: Uint32Array | null, predicate?: (label) => boolean) -> { labels,
   // distances }: exact, by brute force over the labels set in `set` (every live label without
   // one) that `predicate` allows.
@@ -891,9 +924,9 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
     return out;
   }
 
-  // search(query, k, ef, filter: Uint32Array | undefined, scoreDim, euclid) ->
-  // Promise<{ labels, scores }>, walked and scored on a search thread: `scores` are the
-  // hits' exact float64 scores (as scores() computes them) over the query's first `scoreDim` values.
+  // search(query, k, ef, filter: Uint32Array | undefined, scoreDim, euclid) -> Promise<Float64Array>,
+  // walked and scored on a search thread: the hits' labels, then their exact float64 scores (as
+  // scores() computes them) over the query's first `scoreDim` values (see PackedHitsToJs).
   Napi::Value Search(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const float* query = Vector(info[0]);

@@ -14,6 +14,25 @@ export function normalize(v: Float32Array): Float32Array {
   return out;
 }
 
+/** Vectors that `normalizeOwned` scaled to unit length (and nobody has written to since). */
+const unitLength = new WeakSet<Float32Array>();
+
+/**
+ * Scales `v` to unit L2 length in place and remembers that it is, so that an index given it as a
+ * query uses it as it is instead of normalising a copy (a typed array allocation per search).
+ * Only for a vector that its owner no longer writes to.
+ */
+export function normalizeOwned(v: Float32Array): Float32Array {
+  normalizeInto(v, v, 0);
+  unitLength.add(v);
+  return v;
+}
+
+/** True when `v` was normalised by `normalizeOwned`. */
+export function isNormalized(v: Float32Array): boolean {
+  return unitLength.has(v);
+}
+
 /** Writes `v` scaled to unit L2 length into `out` at `offset`; the zero vector stays zero. */
 export function normalizeInto(v: Float32Array, out: Float32Array, offset: number): void {
   let sumSquares = 0;

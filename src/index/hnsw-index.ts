@@ -34,11 +34,11 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { assert } from '../base/assert.js';
 import { LIMITS } from '../base/limits.js';
 import { SLOT_MAX, assertSlot } from './arena.js';
-import { arenaScorer, hitComparator, normalize, type ArenaScorer } from './distance.js';
+import { arenaScorer, hitComparator, isNormalized, normalize, type ArenaScorer } from './distance.js';
 import { SlotSet } from './slot-set.js';
 import { assertK } from './exact-index.js';
 import type { Distance, SlotHit } from './types.js';
-import { NativeHnsw, type NativeHnswGraph, type NativeScoredHits } from './native-hnsw.js';
+import { NativeHnsw, type NativeHnswGraph, type NativePackedHits } from './native-hnsw.js';
 import { combinedAccept, type IndexSearchOptions, type VectorIndex } from './vector-index.js';
 
 /** Beam width of a search that names no `ef`: recall ≈ 1.0 on clustered data at ~5k queries/s (128-d, 100k). */
@@ -300,8 +300,7 @@ export class HnswIndex implements VectorIndex {
     const set = options?.acceptSet;
     // A bitset alone is tested natively; a predicate calls back into JavaScript at every node.
     const filter = accept === undefined ? set?.words : combinedAccept(options);
-    const found = native.searchSync(this.nativeQuery(prepared), kNative, this.efOf(options), filter);
-    return this.rescore(found.labels, prepared);
+    return this.hitsOfPacked(native.searchScoredSync(this.nativeQuery(prepared), kNative, this.efOf(options), filter, prepared.length, this.distance === 'Euclid'), prepared);
   }
 
   /**
@@ -316,7 +315,7 @@ export class HnswIndex implements VectorIndex {
     if (kNative === 0) return [];
     const prepared = this.prepareQuery(query);
     const before = this.mutations;
-    let found: NativeScoredHits;
+    let found: NativePackedHits;
     try {
       found = await native.search(this.nativeQuery(prepared), kNative, this.efOf(options), options?.acceptSet?.words, prepared.length, this.distance === 'Euclid');
     } catch (e: unknown) {
@@ -328,7 +327,7 @@ export class HnswIndex implements VectorIndex {
     if (this.mutations !== before || this.native !== native) return this.search(query, k, options);
     // The search thread scored the hits from the graph; a staged vector (the graph still holds
     // the label's previous one) is scored here.
-    return this.hitsOf(found.labels, found.scores, prepared);
+    return this.hitsOfPacked(found, prepared);
   }
 
   private efOf(options: IndexSearchOptions | undefined): number {
@@ -337,10 +336,10 @@ export class HnswIndex implements VectorIndex {
     return ef;
   }
 
-  /** Checks a query's length and normalises it for Cosine (a copy). */
+  /** Checks a query's length and normalises it for Cosine (a copy, unless it is normalised already). */
   private prepareQuery(query: Float32Array): Float32Array {
     assert(query.length === this.dim, () => `query has ${query.length} values, the index expects ${this.dim}`);
-    return this.distance === 'Cosine' ? normalize(query) : query;
+    return this.distance === 'Cosine' && !isNormalized(query) ? normalize(query) : query;
   }
 
   /** The prepared query as the graph stores vectors (Dot's extra coordinate is 0 for queries). */
@@ -369,6 +368,21 @@ export class HnswIndex implements VectorIndex {
       const staged = this.staged.get(slot);
       hits.push({ slot, score: staged === undefined ? (scores[i] ?? Number.NaN) : this.scorer(staged, 0, prepared) });
     });
+    hits.sort(this.compare);
+    return hits;
+  }
+
+  /** Hits from a packed native result (labels, then the graph's exact scores); staged vectors are scored here. */
+  private hitsOfPacked(packed: NativePackedHits, prepared: Float32Array): SlotHit[] {
+    const n = packed.length / 2;
+    const hits: SlotHit[] = new Array<SlotHit>(n);
+    for (let i = 0; i < n; i++) {
+      const slot = packed[i] ?? Number.NaN;
+      // hnswlib never returns tombstoned labels; the check guards against a desync.
+      assert(this.has(slot), () => `hnswlib returned slot ${slot}, which is not live`);
+      const staged = this.staged.get(slot);
+      hits[i] = { slot, score: staged === undefined ? (packed[n + i] ?? Number.NaN) : this.scorer(staged, 0, prepared) };
+    }
     hits.sort(this.compare);
     return hits;
   }

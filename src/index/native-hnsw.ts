@@ -16,13 +16,12 @@ export interface NativeHits {
   distances: Float32Array;
 }
 
-/** Hits of an asynchronous search, with their exact scores. */
-export interface NativeScoredHits {
-  /** Labels (the shard's slots), nearest first. */
-  labels: Uint32Array;
-  /** Exact float64 scores of the hits, as `scores()` computes them. */
-  scores: Float64Array;
-}
+/**
+ * Hits of a scored search, packed in one array (one allocation per search instead of two): for n
+ * hits, `[0, n)` are the labels (the shard's slots), nearest first, and `[n, 2n)` their exact
+ * float64 scores, as `scores()` computes them.
+ */
+export type NativePackedHits = Float64Array;
 
 /**
  * One native HNSW graph. Mutations run on the calling (JavaScript) thread and wait for searches
@@ -63,6 +62,11 @@ export interface NativeHnswGraph {
    */
   searchSync(query: Float32Array, k: number, ef: number, filter?: Uint32Array | ((label: number) => boolean)): NativeHits;
   /**
+   * `searchSync`, then the hits scored exactly as `scores()` would over the query's first
+   * `scoreDim` values (Euclidean distance when `euclid`, else dot product), under the same hold.
+   */
+  searchScoredSync(query: Float32Array, k: number, ef: number, filter: Uint32Array | ((label: number) => boolean) | undefined, scoreDim: number, euclid: boolean): NativePackedHits;
+  /**
    * The `k` labels nearest to `query` among those set in `set` (every live label without one)
    * that `predicate` (when given) allows, exactly, by brute force with hnswlib's SIMD distances,
    * nearest first.
@@ -83,7 +87,7 @@ export interface NativeHnswGraph {
    * hits exactly as `scores()` would over the query's first `scoreDim` values (Euclidean distance
    * when `euclid`, else dot product), under the same hold as the walk.
    */
-  search(query: Float32Array, k: number, ef: number, filter: Uint32Array | undefined, scoreDim: number, euclid: boolean): Promise<NativeScoredHits>;
+  search(query: Float32Array, k: number, ef: number, filter: Uint32Array | undefined, scoreDim: number, euclid: boolean): Promise<NativePackedHits>;
   /** Frees the graph once searches in flight are done; later calls throw. */
   close(): void;
 }
