@@ -7,14 +7,20 @@
 import { HektorError } from '../base/errors.js';
 import { parsePointId, type PointId } from '../base/ids.js';
 import { LIMITS } from '../base/limits.js';
-import { normalize } from '../index/distance.js';
+import { normalizeOwned } from '../index/distance.js';
 import { parseFilter } from '../index/filter.js';
 import type { Distance, Filter, Payload } from '../index/types.js';
 import type { CollectionConfig, ReadConsistency, WriteConsistency } from '../shard/collection.js';
 import type { PayloadSelector } from '../shard/payload.js';
 
-/** Validates a vector for a collection and returns it as float32 (normalised for Cosine). */
+/**
+ * Validates a vector for a collection and returns it as float32 (normalised for Cosine). A
+ * Float32Array (what the search body's fast path reads) is taken over: it is normalised in place
+ * and returned.
+ */
 export function toVector(raw: unknown, config: CollectionConfig, where: string): Float32Array {
+  // The search body's fast path (vector-body.ts) has already read the vector into finite float32s.
+  if (raw instanceof Float32Array) return prepareOwnedVector(checkedLength(raw, config, where), config.vectors.distance);
   let values = raw;
   if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
     const named = raw as Record<string, unknown>;
@@ -28,13 +34,7 @@ export function toVector(raw: unknown, config: CollectionConfig, where: string):
   if (!Array.isArray(values)) {
     throw new HektorError('invalid_vector', `${where}: a vector must be an array of ${config.vectors.size} numbers`);
   }
-  if (values.length !== config.vectors.size) {
-    throw new HektorError(
-      'invalid_vector',
-      `${where}: vector has ${values.length} dimensions but collection "${config.name}" expects ${config.vectors.size}`,
-      { expected: config.vectors.size, got: values.length },
-    );
-  }
+  checkedLength(values, config, where);
   const out = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v: unknown = values[i];
@@ -43,12 +43,27 @@ export function toVector(raw: unknown, config: CollectionConfig, where: string):
     }
     out[i] = v;
   }
-  return prepareVector(out, config.vectors.distance);
+  return prepareOwnedVector(out, config.vectors.distance);
 }
 
-/** Normalises a Cosine vector; other distances keep it as is. */
-export function prepareVector(vector: Float32Array, distance: Distance): Float32Array {
-  return distance === 'Cosine' ? normalize(vector) : vector;
+/** `values` when it has the collection's dimension; else the invalid_vector error. */
+function checkedLength<T extends { length: number }>(values: T, config: CollectionConfig, where: string): T {
+  if (values.length !== config.vectors.size) {
+    throw new HektorError(
+      'invalid_vector',
+      `${where}: vector has ${values.length} dimensions but collection "${config.name}" expects ${config.vectors.size}`,
+      { expected: config.vectors.size, got: values.length },
+    );
+  }
+  return values;
+}
+
+/**
+ * Normalises a Cosine vector in place (no caller keeps another reference to it: allocating a
+ * typed array costs a search about as much as normalising one); other distances keep it as is.
+ */
+function prepareOwnedVector(vector: Float32Array, distance: Distance): Float32Array {
+  return distance === 'Cosine' ? normalizeOwned(vector) : vector;
 }
 
 /** Validates a list of ids. */

@@ -24,6 +24,7 @@ import { ConcurrencyProbe } from './concurrency.js';
 import { toFilter, toIds, toPayload, toReplicationConfig, toSelector, toVector } from './convert.js';
 import type { NodeMetrics } from './metrics.js';
 import * as S from './schemas.js';
+import { parseSearchBody } from './vector-body.js';
 
 /** What the REST layer needs from the node. */
 export interface RestDeps {
@@ -170,6 +171,11 @@ function installJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const text = decodeBody(body as Buffer);
     if (text.length > 0 && !mayPoison(text)) {
+      const search = isSearchUrl(request.url) ? parseSearchBody(body as Buffer) : undefined;
+      if (search !== undefined) {
+        done(null, search);
+        return;
+      }
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -182,6 +188,12 @@ function installJsonParser(app: FastifyInstance): void {
     }
     void secure(request, text, done);
   });
+}
+
+/** True for `POST /collections/{name}/points/search` (with or without a query string). */
+function isSearchUrl(url: string): boolean {
+  const query = url.indexOf('?');
+  return (query < 0 ? url : url.slice(0, query)).endsWith('/points/search');
 }
 
 /** Builds the Fastify app for a node (not yet listening). */

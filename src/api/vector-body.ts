@@ -1,0 +1,107 @@
+/**
+ * The fast path of a search body's query vector. JSON.parse spends most of a search body's parse
+ * time on the vector's numbers, on the event loop that every request shares; the native
+ * `parseFloatArray` (native/json_floats.cc) reads them several times faster, straight into the
+ * Float32Array the engine needs, with the same values (nearest double, then nearest float32).
+ *
+ * The fast path takes a body only when it is certain to read it as JSON.parse would: pure ASCII,
+ * one `"vector":[` in it, at the top level of the body object, followed by a plain array of
+ * finite float32 numbers, and no second `"vector"` key. Everything else (and every body the rest
+ * of which JSON.parse refuses) returns undefined, and the caller parses the whole body the usual
+ * way, so that errors and edge cases are answered exactly as before.
+ */
+
+import { isAscii } from 'node:buffer';
+import { createRequire } from 'node:module';
+import { LIMITS } from '../base/limits.js';
+
+/** What the `hektor_json` binding exports. */
+interface JsonBinding {
+  parseFloatArray(bytes: Uint8Array, start: number, end: number, out: Float32Array): number;
+}
+
+function loadBinding(): JsonBinding {
+  // dist/src/api/ → the package root holds build/Release.
+  const require = createRequire(import.meta.url);
+  const file = new URL('../../../build/Release/hektor_json.node', import.meta.url).pathname;
+  let binding: unknown;
+  try {
+    binding = require(file);
+  } catch (e: unknown) {
+    throw new Error(`Hektor's native JSON binding is missing (${file}); build it with \`npm run build:native\`: ${String(e)}`);
+  }
+  if (typeof binding !== 'object' || binding === null || !('parseFloatArray' in binding) || typeof binding.parseFloatArray !== 'function') {
+    throw new Error(`${file} is not the binding this build expects; rebuild it with \`npm run build:native\``);
+  }
+  return binding as JsonBinding;
+}
+
+const binding = loadBinding();
+
+/** Where the native parse writes; a vector longer than any collection's falls back. */
+const scratch = new Float32Array(LIMITS.vectorSizeMax);
+
+/** The key the fast path looks for, as bytes. */
+const VECTOR_KEY = Buffer.from('"vector":[', 'latin1');
+/** What stands in for the vector in the text given to JSON.parse. */
+const PLACEHOLDER = '0';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/**
+ * True when byte `at` of `body` is outside any string and directly inside the outermost object,
+ * i.e. a key starting there belongs to the body object itself.
+ */
+function atTopLevel(body: Buffer, at: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < at; i++) {
+    const c = body[i];
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      depth++;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return !inString && depth === 1 && body[0] === OPEN_BRACE;
+}
+
+/**
+ * Parses a search body whose `vector` is a plain array of numbers: the body object with `vector`
+ * set to a Float32Array of its values, or undefined when the fast path does not apply (see the
+ * module comment) and the body must be parsed as usual. The caller has made sure that the body
+ * cannot poison a prototype (JSON.parse is used on the rest without the poisoning checks).
+ */
+export function parseSearchBody(body: Buffer): Record<string, unknown> | undefined {
+  const key = body.indexOf(VECTOR_KEY);
+  if (key < 0 || body.indexOf(VECTOR_KEY, key + 1) >= 0 || !isAscii(body)) return undefined;
+  const open = key + VECTOR_KEY.length;
+  const close = body.indexOf(CLOSE_BRACKET, open);
+  if (close < 0 || !atTopLevel(body, key)) return undefined;
+  const count = binding.parseFloatArray(body, open, close, scratch);
+  if (count < 0) return undefined;
+  const rest = body.toString('latin1', 0, open - 1) + PLACEHOLDER + body.toString('latin1', close + 1);
+  // A second "vector" key (JSON.parse keeps the last of duplicates) is left to the usual path.
+  if (rest.indexOf('"vector"') !== rest.lastIndexOf('"vector"')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rest);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const object = parsed as Record<string, unknown>;
+  if (object.vector !== 0) return undefined;
+  object.vector = scratch.slice(0, count);
+  return object;
+}
