@@ -206,6 +206,27 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     forceCloseConnections: 'idle',
   });
   let inFlight = 0;
+  // A request counts from onRequest until onResponse, or until its connection closes: a client
+  // that goes away before the answer gets no onResponse, and its request must not count forever.
+  const requestsOf = new WeakMap<object, Set<FastifyRequest>>();
+  const admit = (request: FastifyRequest): void => {
+    const socket = request.raw.socket;
+    let open = requestsOf.get(socket);
+    if (open === undefined) {
+      const requests = new Set<FastifyRequest>();
+      open = requests;
+      requestsOf.set(socket, requests);
+      socket.once('close', () => {
+        inFlight -= requests.size;
+        requests.clear();
+      });
+    }
+    open.add(request);
+    inFlight++;
+  };
+  const release = (request: FastifyRequest): void => {
+    if (requestsOf.get(request.raw.socket)?.delete(request) === true) inFlight--;
+  };
   const concurrency = new ConcurrencyProbe();
   /** Requests competing for the event loop, as searches should count them. */
   const competing = (): number => (concurrency.concurrent ? Math.max(inFlight, 2) : inFlight);
@@ -214,7 +235,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   // Callback-style hooks: an async hook costs each request a promise and a microtask turn.
   app.addHook('onRequest', (request, _reply, done) => {
     (request as unknown as Record<symbol, Timed>)[START] = { startNs: process.hrtime.bigint() };
-    inFlight++;
+    admit(request);
     concurrency.arrived(inFlight, request.raw.socket);
     if (inFlight > LIMITS.httpInFlightMax) {
       done(new HektorError('too_many_requests', `more than ${LIMITS.httpInFlightMax} requests in flight; retry later`));
@@ -225,7 +246,7 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     }
   });
   app.addHook('onResponse', (request, reply, done) => {
-    inFlight--;
+    release(request);
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.latency.observe({ method: request.method, route }, elapsedSeconds(request));
