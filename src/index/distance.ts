@@ -14,23 +14,27 @@ export function normalize(v: Float32Array): Float32Array {
   return out;
 }
 
-/** Vectors that `normalizeOwned` scaled to unit length (and nobody has written to since). */
-const unitLength = new WeakSet<Float32Array>();
+/**
+ * The vector `normalizeOwned` scaled last. One slot, not a set: the query a request normalises
+ * reaches its index before the next request's does, and a WeakSet of every query costs more
+ * (its table is rehashed as it fills between collections) than the copy it saves.
+ */
+let lastOwned: Float32Array | undefined;
 
 /**
- * Scales `v` to unit L2 length in place and remembers that it is, so that an index given it as a
- * query uses it as it is instead of normalising a copy (a typed array allocation per search).
+ * Scales `v` to unit L2 length in place and remembers it, so that an index given it as a query
+ * next uses it as it is instead of normalising a copy (a typed array allocation per search).
  * Only for a vector that its owner no longer writes to.
  */
 export function normalizeOwned(v: Float32Array): Float32Array {
   normalizeInto(v, v, 0);
-  unitLength.add(v);
+  lastOwned = v;
   return v;
 }
 
-/** True when `v` was normalised by `normalizeOwned`. */
+/** True when `v` is the vector `normalizeOwned` normalised last (so already of unit length). */
 export function isNormalized(v: Float32Array): boolean {
-  return unitLength.has(v);
+  return v === lastOwned;
 }
 
 /** Writes `v` scaled to unit L2 length into `out` at `offset`; the zero vector stays zero. */
