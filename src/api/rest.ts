@@ -24,7 +24,7 @@ import { ConcurrencyProbe } from './concurrency.js';
 import { toFilter, toIds, toPayload, toReplicationConfig, toSelector, toVector } from './convert.js';
 import type { NodeMetrics } from './metrics.js';
 import * as S from './schemas.js';
-import { parseSearchBody } from './vector-body.js';
+import { parseVectorBody, type VectorField } from './vector-body.js';
 
 /** What the REST layer needs from the node. */
 export interface RestDeps {
@@ -171,7 +171,8 @@ function installJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const text = decodeBody(body as Buffer);
     if (text.length > 0 && !mayPoison(text)) {
-      const search = isSearchUrl(request.url) ? parseSearchBody(body as Buffer) : undefined;
+      const field = vectorFieldOf(request.url);
+      const search = field === undefined ? undefined : parseVectorBody(body as Buffer, field);
       if (search !== undefined) {
         done(null, search);
         return;
@@ -190,10 +191,13 @@ function installJsonParser(app: FastifyInstance): void {
   });
 }
 
-/** True for `POST /collections/{name}/points/search` (with or without a query string). */
-function isSearchUrl(url: string): boolean {
+/** The body field holding the query vector of a `/points/search` or `/points/query` URL. */
+function vectorFieldOf(url: string): VectorField | undefined {
   const query = url.indexOf('?');
-  return (query < 0 ? url : url.slice(0, query)).endsWith('/points/search');
+  const path = query < 0 ? url : url.slice(0, query);
+  if (path.endsWith('/points/search')) return 'vector';
+  if (path.endsWith('/points/query')) return 'query';
+  return undefined;
 }
 
 /** Builds the Fastify app for a node (not yet listening). */

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRandom } from '../base/prng.js';
-import { parseSearchBody } from './vector-body.js';
+import { parseVectorBody } from './vector-body.js';
 
 /** What the usual path makes of a body: JSON.parse, then the vector stored into float32. */
 function usual(text: string): { rest: Record<string, unknown>; vector: Float32Array } {
@@ -13,7 +13,7 @@ function usual(text: string): { rest: Record<string, unknown>; vector: Float32Ar
 }
 
 function fast(text: string): Record<string, unknown> | undefined {
-  return parseSearchBody(Buffer.from(text, 'utf8'));
+  return parseVectorBody(Buffer.from(text, 'utf8'), 'vector');
 }
 
 function assertSame(text: string): void {
@@ -101,4 +101,15 @@ test('an empty vector is read as one (the dimension check then refuses it as usu
   const got = fast('{"vector":[],"limit":1}');
   assert.ok(got !== undefined && got.vector instanceof Float32Array);
   assert.equal(got.vector.length, 0);
+});
+
+test('a query body\'s "query" array is read the same way, and a "vector" key is not taken for it', () => {
+  const text = '{"query":[0.25,-1,3e-2],"limit":3,"with_payload":true}';
+  const got = parseVectorBody(Buffer.from(text), 'query');
+  assert.ok(got !== undefined && got.query instanceof Float32Array);
+  assert.deepEqual(Array.from(got.query), Array.from(Float32Array.from([0.25, -1, 3e-2])));
+  assert.deepEqual({ ...got, query: null }, { query: null, limit: 3, with_payload: true });
+  assert.equal(parseVectorBody(Buffer.from('{"vector":[1,2],"limit":1}'), 'query'), undefined);
+  assert.equal(parseVectorBody(Buffer.from('{"query":{"nearest":[1,2]},"limit":1}'), 'query'), undefined);
+  assert.equal(parseVectorBody(Buffer.from('{"query":[1,2],"prefetch":{"query":[3,4]}}'), 'query'), undefined);
 });

@@ -1,5 +1,5 @@
 /**
- * The fast path of a search body's query vector. JSON.parse spends most of a search body's parse
+ * The fast path of a search (or query) body's vector. JSON.parse spends most of a search body's parse
  * time on the vector's numbers, on the event loop that every request shares; the native
  * `parseFloatArray` (native/json_floats.cc) reads them several times faster, straight into the
  * Float32Array the engine needs, with the same values (nearest double, then nearest float32).
@@ -41,8 +41,11 @@ const binding = loadBinding();
 /** Where the native parse writes; a vector longer than any collection's falls back. */
 const scratch = new Float32Array(LIMITS.vectorSizeMax);
 
-/** The key the fast path looks for, as bytes. */
-const VECTOR_KEY = Buffer.from('"vector":[', 'latin1');
+/** The fields whose array the fast path reads: `vector` (search) and `query` (query API). */
+export type VectorField = 'vector' | 'query';
+
+/** What the fast path looks for, per field: the key and the array's opening bracket, as bytes. */
+const KEYS: Record<VectorField, Buffer> = { vector: Buffer.from('"vector":[', 'latin1'), query: Buffer.from('"query":[', 'latin1') };
 /** What stands in for the vector in the text given to JSON.parse. */
 const PLACEHOLDER = '0';
 
@@ -77,22 +80,25 @@ function atTopLevel(body: Buffer, at: number): boolean {
 }
 
 /**
- * Parses a search body whose `vector` is a plain array of numbers: the body object with `vector`
- * set to a Float32Array of its values, or undefined when the fast path does not apply (see the
- * module comment) and the body must be parsed as usual. The caller has made sure that the body
- * cannot poison a prototype (JSON.parse is used on the rest without the poisoning checks).
+ * Parses a body whose `field` (`vector` of a search, `query` of a query) is a plain array of
+ * numbers: the body object with that field set to a Float32Array of its values, or undefined when
+ * the fast path does not apply (see the module comment) and the body must be parsed as usual. The
+ * caller has made sure that the body cannot poison a prototype (JSON.parse is used on the rest
+ * without the poisoning checks).
  */
-export function parseSearchBody(body: Buffer): Record<string, unknown> | undefined {
-  const key = body.indexOf(VECTOR_KEY);
-  if (key < 0 || body.indexOf(VECTOR_KEY, key + 1) >= 0 || !isAscii(body)) return undefined;
-  const open = key + VECTOR_KEY.length;
+export function parseVectorBody(body: Buffer, field: VectorField): Record<string, unknown> | undefined {
+  const keyBytes = KEYS[field];
+  const key = body.indexOf(keyBytes);
+  if (key < 0 || body.indexOf(keyBytes, key + 1) >= 0 || !isAscii(body)) return undefined;
+  const open = key + keyBytes.length;
   const close = body.indexOf(CLOSE_BRACKET, open);
   if (close < 0 || !atTopLevel(body, key)) return undefined;
   const count = binding.parseFloatArray(body, open, close, scratch);
   if (count < 0) return undefined;
   const rest = body.toString('latin1', 0, open - 1) + PLACEHOLDER + body.toString('latin1', close + 1);
-  // A second "vector" key (JSON.parse keeps the last of duplicates) is left to the usual path.
-  if (rest.indexOf('"vector"') !== rest.lastIndexOf('"vector"')) return undefined;
+  // A second key of that name (JSON.parse keeps the last of duplicates) is left to the usual path.
+  const quoted = `"${field}"`;
+  if (rest.indexOf(quoted) !== rest.lastIndexOf(quoted)) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(rest);
@@ -101,7 +107,7 @@ export function parseSearchBody(body: Buffer): Record<string, unknown> | undefin
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
   const object = parsed as Record<string, unknown>;
-  if (object.vector !== 0) return undefined;
-  object.vector = scratch.slice(0, count);
+  if (object[field] !== 0) return undefined;
+  object[field] = scratch.slice(0, count);
   return object;
 }
