@@ -142,12 +142,14 @@ function scoredJson(r: ScoredRecord): Record<string, unknown> {
 }
 
 /**
- * True when a JSON text could hold a `__proto__` or `constructor` key: it spells one of them
- * out, or it has a `\u` escape that could spell one. Texts without any of these cannot, so
- * plain `JSON.parse` is as safe for them as the poisoning checks.
+ * True when a JSON body could hold a `__proto__` or `constructor` key: it spells one of them
+ * out, or it has a `\u` escape that could spell one. Bodies without any of these cannot, so
+ * plain `JSON.parse` is as safe for them as the poisoning checks. Searched in the bytes (the
+ * needles are ASCII, and no byte of a multi-byte UTF-8 character is), so that a body the vector
+ * fast path takes is never decoded whole.
  */
-function mayPoison(text: string): boolean {
-  return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u');
+function mayPoison(body: Buffer): boolean {
+  return body.includes('__proto__') || body.includes('constructor') || body.includes('\\u');
 }
 
 /**
@@ -168,15 +170,16 @@ function decodeBody(body: Buffer): string {
 function installJsonParser(app: FastifyInstance): void {
   const secure = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    const text = decodeBody(body as Buffer);
-    if (text.length > 0 && !mayPoison(text)) {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
+    const body = raw as Buffer;
+    if (body.length > 0 && !mayPoison(body)) {
       const field = vectorFieldOf(request.url);
-      const search = field === undefined ? undefined : parseVectorBody(body as Buffer, field);
+      const search = field === undefined ? undefined : parseVectorBody(body, field);
       if (search !== undefined) {
         done(null, search);
         return;
       }
+      const text = decodeBody(body);
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -187,7 +190,7 @@ function installJsonParser(app: FastifyInstance): void {
       done(null, parsed);
       return;
     }
-    void secure(request, text, done);
+    void secure(request, decodeBody(body), done);
   });
 }
 
