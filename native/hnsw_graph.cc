@@ -820,23 +820,36 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
   // under the same hold, packed as search() packs them.
   Napi::Value SearchScoredSync(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const float* query = Vector(info[0]);
-    const size_t k = ToSize(info[1], "k");
-    const size_t ef = ToSize(info[2], "ef");
-    const size_t scoreDim = ToSize(info[4], "scoreDim");
-    if (!info[5].IsBoolean()) throw Napi::TypeError::New(env, "euclid must be a boolean");
-    if (scoreDim > state_->dim) throw Napi::RangeError::New(env, "scoreDim exceeds the graph's dimension");
-    const bool euclid = info[5].As<Napi::Boolean>().Value();
+    ScoredSearchArgs args = ReadScoredSearchArgs(info);
     Graph& graph = Open(env);
-    std::unique_ptr<BitsetFilter> bitset;
-    if (IsUint32Array(info[3])) bitset = std::make_unique<BitsetFilter>(CopyWords(info[3]));
     std::vector<double> scores;
-    std::vector<Hit> hits = WithPredicate(env, info[3], bitset.get(), [&](hnswlib::BaseFilterFunctor* filter) {
-      std::vector<Hit> found = Knn(graph, query, k, ef, filter);
-      scores = ScoreHits(graph, found, query, scoreDim, euclid);
+    std::vector<Hit> hits = WithPredicate(env, info[3], args.bitset.get(), [&](hnswlib::BaseFilterFunctor* filter) {
+      std::vector<Hit> found = Knn(graph, args.query, args.k, args.ef, filter);
+      scores = ScoreHits(graph, found, args.query, args.scoreDim, args.euclid);
       return found;
     });
     return PackedHitsToJs(env, hits, scores);
+  }
+
+  // The arguments shared by search() and searchScoredSync(): (query, k, ef, filter, scoreDim,
+  // euclid), checked; `bitset` is set when the filter is a Uint32Array.
+  struct ScoredSearchArgs {
+    const float* query;
+    size_t k;
+    size_t ef;
+    size_t scoreDim;
+    bool euclid;
+    std::unique_ptr<BitsetFilter> bitset;
+  };
+
+  ScoredSearchArgs ReadScoredSearchArgs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ScoredSearchArgs args{Vector(info[0]), ToSize(info[1], "k"), ToSize(info[2], "ef"), ToSize(info[4], "scoreDim"), false, nullptr};
+    if (!info[5].IsBoolean()) throw Napi::TypeError::New(env, "euclid must be a boolean");
+    if (args.scoreDim > state_->dim) throw Napi::RangeError::New(env, "scoreDim exceeds the graph's dimension");
+    args.euclid = info[5].As<Napi::Boolean>().Value();
+    if (IsUint32Array(info[3])) args.bitset = std::make_unique<BitsetFilter>(CopyWords(info[3]));
+    return args;
   }
 
   // scanSync(query, k, set?: Uint32Array | null, predicate?: (label) => boolean) -> { labels,
@@ -929,23 +942,16 @@ class HnswGraph : public Napi::ObjectWrap<HnswGraph> {
   // scores() computes them) over the query's first `scoreDim` values (see PackedHitsToJs).
   Napi::Value Search(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const float* query = Vector(info[0]);
-    const size_t k = ToSize(info[1], "k");
-    const size_t ef = ToSize(info[2], "ef");
-    const size_t scoreDim = ToSize(info[4], "scoreDim");
-    if (!info[5].IsBoolean()) throw Napi::TypeError::New(env, "euclid must be a boolean");
-    if (scoreDim > state_->dim) throw Napi::RangeError::New(env, "scoreDim exceeds the graph's dimension");
+    ScoredSearchArgs args = ReadScoredSearchArgs(info);
     Open(env);
-    std::unique_ptr<BitsetFilter> filter;
-    if (info.Length() > 3 && IsUint32Array(info[3])) filter = std::make_unique<BitsetFilter>(CopyWords(info[3]));
     auto* task = new SearchTask(env);
     task->state = state_;
-    task->query.assign(query, query + state_->dim);
-    task->k = k;
-    task->ef = ef;
-    task->scoreDim = scoreDim;
-    task->euclid = info[5].As<Napi::Boolean>().Value();
-    task->filter = std::move(filter);
+    task->query.assign(args.query, args.query + state_->dim);
+    task->k = args.k;
+    task->ef = args.ef;
+    task->scoreDim = args.scoreDim;
+    task->euclid = args.euclid;
+    task->filter = std::move(args.bitset);
     Napi::Promise promise = task->deferred.Promise();
     ThreadsOf(env).Submit(env, task);
     return promise;

@@ -12,8 +12,8 @@
  */
 
 import { isAscii } from 'node:buffer';
-import { createRequire } from 'node:module';
 import { LIMITS } from '../base/limits.js';
+import { loadNativeAddon } from '../base/native-addon.js';
 
 /** What the `hektor_json` binding exports. */
 interface JsonBinding {
@@ -21,19 +21,7 @@ interface JsonBinding {
 }
 
 function loadBinding(): JsonBinding {
-  // dist/src/api/ → the package root holds build/Release.
-  const require = createRequire(import.meta.url);
-  const file = new URL('../../../build/Release/hektor_json.node', import.meta.url).pathname;
-  let binding: unknown;
-  try {
-    binding = require(file);
-  } catch (e: unknown) {
-    throw new Error(`Hektor's native JSON binding is missing (${file}); build it with \`npm run build:native\`: ${String(e)}`);
-  }
-  if (typeof binding !== 'object' || binding === null || !('parseFloatArray' in binding) || typeof binding.parseFloatArray !== 'function') {
-    throw new Error(`${file} is not the binding this build expects; rebuild it with \`npm run build:native\``);
-  }
-  return binding as JsonBinding;
+  return loadNativeAddon('hektor_json', 'JSON binding', ['parseFloatArray']) as unknown as JsonBinding;
 }
 
 const binding = loadBinding();

@@ -6,7 +6,7 @@
  * width per search. Only `HnswIndex` uses it.
  */
 
-import { createRequire } from 'node:module';
+import { loadNativeAddon } from '../base/native-addon.js';
 
 /** The result of one native search: labels nearest first, with hnswlib's distances. */
 export interface NativeHits {
@@ -103,26 +103,7 @@ interface Binding {
 }
 
 function loadBinding(): Binding {
-  // dist/src/index/ → the package root holds build/Release.
-  const require = createRequire(import.meta.url);
-  const file = new URL('../../../build/Release/hektor_hnsw.node', import.meta.url).pathname;
-  let binding: unknown;
-  try {
-    binding = require(file);
-  } catch (e: unknown) {
-    throw new Error(`Hektor's native HNSW binding is missing (${file}); build it with \`npm run build:native\`: ${String(e)}`);
-  }
-  if (
-    typeof binding !== 'object' ||
-    binding === null ||
-    !('HnswGraph' in binding && 'setSearchThreads' in binding && 'searchThreads' in binding) ||
-    typeof binding.HnswGraph !== 'function' ||
-    typeof binding.setSearchThreads !== 'function' ||
-    typeof binding.searchThreads !== 'function'
-  ) {
-    throw new Error(`${file} is not the binding this build expects; rebuild it with \`npm run build:native\``);
-  }
-  return binding as Binding;
+  return loadNativeAddon('hektor_hnsw', 'HNSW binding', ['HnswGraph', 'setSearchThreads', 'searchThreads']) as unknown as Binding;
 }
 
 const binding = loadBinding();
