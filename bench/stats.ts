@@ -46,33 +46,35 @@ export function ownCpuMs(): number {
 const USER_HZ = 100;
 
 /**
- * CPU time (user + system) of another process so far, in milliseconds, from /proc (10 ms
- * resolution); NaN where /proc is unavailable. On a shared machine CPU time per request is a
- * steadier figure than wall-clock QPS, which moves with other people's load.
+ * The sum of two adjacent time fields of /proc/<pid>/stat, in milliseconds; NaN where /proc is
+ * unreadable or the process is gone. `first` counts from field 3 (state), the first after the
+ * command name, which may contain spaces.
  */
-export function processCpuMs(pid: number): number {
+function statTimeMs(pid: number, first: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may contain spaces) start at state, field 3.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+    return ((Number(fields[first]) + Number(fields[first + 1])) * 1000) / USER_HZ;
   } catch {
     return Number.NaN;
   }
 }
 
 /**
+ * CPU time (user + system) of another process so far, in milliseconds, from /proc (10 ms
+ * resolution); NaN where /proc is unavailable. On a shared machine CPU time per request is a
+ * steadier figure than wall-clock QPS, which moves with other people's load.
+ */
+export function processCpuMs(pid: number): number {
+  return statTimeMs(pid, 11); // utime, stime
+}
+
+/**
  * CPU time (user + system) of the reaped children of a process (pass `process.pid` for this
- * one), in milliseconds: fields cutime and cstime of /proc/<pid>/stat. NaN where unreadable.
+ * one), in milliseconds; NaN where unreadable.
  */
 export function reapedChildrenCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[13]) + Number(fields[14])) * 1000) / USER_HZ;
-  } catch {
-    return Number.NaN;
-  }
+  return statTimeMs(pid, 13); // cutime, cstime
 }
 
 /**
