@@ -113,3 +113,38 @@ test('a query body\'s "query" array is read the same way, and a "vector" key is 
   assert.equal(parseVectorBody(Buffer.from('{"query":{"nearest":[1,2]},"limit":1}'), 'query'), undefined);
   assert.equal(parseVectorBody(Buffer.from('{"query":[1,2],"prefetch":{"query":[3,4]}}'), 'query'), undefined);
 });
+
+test('mutated bodies: whatever the fast path accepts, JSON.parse accepts and reads the same (seeded differential check)', () => {
+  const seed = 424242;
+  const random = new SeededRandom(seed);
+  const alphabet = '0123456789.-+eE, []{}":nulltrueINFa\\';
+  const pick = (n: number) => Math.floor(random.next() * n);
+  let accepted = 0;
+  for (let n = 0; n < 5000; n++) {
+    const values = Array.from({ length: 1 + pick(6) }, () => (random.next() < 0.5 ? pick(300) : Math.fround(random.next() * 2 - 1)));
+    let text = `{"vector":${JSON.stringify(values)},"limit":${1 + pick(9)}}`;
+    for (let edits = 1 + pick(3); edits > 0; edits--) {
+      const at = pick(text.length + 1);
+      const kind = pick(3);
+      if (kind === 0) text = text.slice(0, at) + (alphabet[pick(alphabet.length)] ?? '') + text.slice(at);
+      else if (kind === 1) text = text.slice(0, at) + text.slice(at + 1);
+      else text = text.slice(0, at) + (alphabet[pick(alphabet.length)] ?? '') + text.slice(at + 1);
+    }
+    const got = fast(text);
+    if (got === undefined) continue;
+    accepted++;
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      assert.fail(`seed ${seed}, case ${n}: the fast path accepted what JSON.parse refuses: ${text}`);
+    }
+    assert.ok(Array.isArray(parsed.vector) && parsed.vector.every((v) => typeof v === 'number'), `seed ${seed}, case ${n}: ${text}`);
+    const want = Float32Array.from(parsed.vector as number[]);
+    assert.ok(got.vector instanceof Float32Array);
+    assert.deepEqual(new Uint8Array(got.vector.buffer, got.vector.byteOffset, got.vector.byteLength), new Uint8Array(want.buffer), `seed ${seed}, case ${n}: ${text}`);
+    assert.deepEqual({ ...got, vector: null }, { ...parsed, vector: null }, `seed ${seed}, case ${n}: ${text}`);
+  }
+  // The mutations leave many bodies valid; the check must have compared some.
+  assert.ok(accepted > 500, `only ${accepted} mutated bodies took the fast path`);
+});
