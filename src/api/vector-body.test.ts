@@ -140,7 +140,7 @@ test('mutated bodies: whatever the fast path accepts, JSON.parse accepts and rea
       assert.fail(`seed ${seed}, case ${n}: the fast path accepted what JSON.parse refuses: ${text}`);
     }
     assert.ok(Array.isArray(parsed.vector) && parsed.vector.every((v) => typeof v === 'number'), `seed ${seed}, case ${n}: ${text}`);
-    const want = Float32Array.from(parsed.vector as number[]);
+    const want = Float32Array.from(parsed.vector);
     assert.ok(got.vector instanceof Float32Array);
     assert.deepEqual(new Uint8Array(got.vector.buffer, got.vector.byteOffset, got.vector.byteLength), new Uint8Array(want.buffer), `seed ${seed}, case ${n}: ${text}`);
     assert.deepEqual({ ...got, vector: null }, { ...parsed, vector: null }, `seed ${seed}, case ${n}: ${text}`);
