@@ -127,13 +127,14 @@ function spawnTimed(args: readonly string[], env: Record<string, string>): Promi
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.once('error', reject);
-    child.once('exit', (code) => {
+    // 'close' comes once the child has exited (and been reaped) and its output is all read.
+    child.once('close', (code) => {
       if (code !== 0) {
         reject(new Error(`wrk exited with ${code}: ${stderr.slice(-500)}${stdout.slice(-500)}`));
         return;
       }
-      // 'exit' comes after libuv has reaped the child, so its CPU time is in this process's
-      // children's total; the bench runs no other child that ends meanwhile.
+      // The reaped child's CPU time is in this process's children's total; the bench runs no
+      // other child that ends meanwhile.
       resolve({ stdout, cpuMs: reapedChildrenCpuMs(process.pid) - childCpuStartMs });
     });
   });

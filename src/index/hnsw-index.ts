@@ -359,32 +359,28 @@ export class HnswIndex implements VectorIndex {
     return this.hitsOf(labels, this.open().scores(prepared, labels, this.distance === 'Euclid'), prepared);
   }
 
-  /** Hits from `labels` and the graph's exact `scores` of them; staged vectors are scored here. */
+  /** Hits from `labels` and the graph's exact `scores` of them, best first. */
   private hitsOf(labels: Uint32Array, scores: Float64Array, prepared: Float32Array): SlotHit[] {
-    const hits: SlotHit[] = [];
-    labels.forEach((slot, i) => {
-      // hnswlib never returns tombstoned labels; the check guards against a desync.
-      assert(this.has(slot), () => `hnswlib returned slot ${slot}, which is not live`);
-      const staged = this.staged.get(slot);
-      hits.push({ slot, score: staged === undefined ? (scores[i] ?? Number.NaN) : this.scorer(staged, 0, prepared) });
-    });
+    const hits = Array.from(labels, (slot, i) => this.hitOf(slot, scores[i] ?? Number.NaN, prepared));
     hits.sort(this.compare);
     return hits;
   }
 
-  /** Hits from a packed native result (labels, then the graph's exact scores); staged vectors are scored here. */
+  /** Hits from a packed native result (labels, then the graph's exact scores), best first. */
   private hitsOfPacked(packed: NativePackedHits, prepared: Float32Array): SlotHit[] {
     const n = packed.length / 2;
     const hits: SlotHit[] = new Array<SlotHit>(n);
-    for (let i = 0; i < n; i++) {
-      const slot = packed[i] ?? Number.NaN;
-      // hnswlib never returns tombstoned labels; the check guards against a desync.
-      assert(this.has(slot), () => `hnswlib returned slot ${slot}, which is not live`);
-      const staged = this.staged.get(slot);
-      hits[i] = { slot, score: staged === undefined ? (packed[n + i] ?? Number.NaN) : this.scorer(staged, 0, prepared) };
-    }
+    for (let i = 0; i < n; i++) hits[i] = this.hitOf(packed[i] ?? Number.NaN, packed[n + i] ?? Number.NaN, prepared);
     hits.sort(this.compare);
     return hits;
+  }
+
+  /** A hit on `slot` with the graph's score of it, or its staged vector's score when it has one. */
+  private hitOf(slot: number, graphScore: number, prepared: Float32Array): SlotHit {
+    // hnswlib never returns tombstoned labels; the check guards against a desync.
+    assert(this.has(slot), () => `hnswlib returned slot ${slot}, which is not live`);
+    const staged = this.staged.get(slot);
+    return { slot, score: staged === undefined ? graphScore : this.scorer(staged, 0, prepared) };
   }
 
   /**
