@@ -33,6 +33,14 @@ export async function createCollection(client: RestClient, dataset: Dataset): Pr
 /** How long collection creation is retried after the node reports ready. */
 const CREATE_RETRY_MS = 30_000;
 
+/** The search path of the bench collection. */
+export const SEARCH_PATH = `/collections/${COLLECTION}/points/search`;
+
+/** A bench search's JSON body: the query vector's JSON text, top 10, beam width `ef`. */
+export function searchBody(vectorText: string, ef: number): string {
+  return `{"vector":${vectorText},"limit":10,"params":{"hnsw_ef":${ef}}}`;
+}
+
 /** Per-row JSON text of a matrix, made once so that no timed loop pays for client-side serialisation. */
 export function vectorJson(matrix: Float32Array, dim: number, count: number): string[] {
   const out = new Array<string>(count);
@@ -136,8 +144,8 @@ export async function measureRestSearch(
   minSeconds: number,
   serverPid: number,
 ): Promise<SearchMeasurement> {
-  const path = `/collections/${COLLECTION}/points/search`;
-  const body = (q: number) => `{"vector":${queryJson[q]!},"limit":10,"params":{"hnsw_ef":${ef}}}`;
+  const path = SEARCH_PATH;
+  const body = (q: number) => searchBody(queryJson[q]!, ef);
   await runClosedLoop(concurrency, Math.min(WARMUP_REQUESTS, dataset.queryCount), async (q) => {
     const reply = await client.send('POST', path, body(q));
     hitIds(reply.status, reply.text);

@@ -46,7 +46,7 @@ import { loadDatasets, selectionFromFlags, type Dataset } from './datasets.js';
 import { groundTruth, passFields, type GroundTruth } from './ground-truth.js';
 import { buildHektorIndex, INDEX_ENGINE, measureHektorIndex } from './hektor-index.js';
 import { HektorServer } from './hektor-server.js';
-import { createCollection, measureFloor, measureRestSearch, upsertAll, vectorJson } from './hektor-rest.js';
+import { createCollection, measureFloor, measureRestSearch, SEARCH_PATH, searchBody, upsertAll, vectorJson } from './hektor-rest.js';
 import { buildRaw, measureRawSearch, RAW_ENGINE, type SearchMeasurement } from './raw-hnswlib.js';
 import { loadSameBuild, measureSameBuild, SAME_BUILD_ENGINE } from './raw-same-build.js';
 import { CLIENT_NAMES, createClient, type RestClient } from './rest-client.js';
@@ -165,10 +165,8 @@ function bestAtRecall(points: readonly Point[]): Point | undefined {
 
 /** Sends `requests` sequential searches at the smallest ef; throws on anything but a 200. */
 async function sequentialSearches(client: RestClient, queryJson: readonly string[], dataset: Dataset, requests: number): Promise<void> {
-  const path = '/collections/bench/points/search';
   for (let i = 0; i < requests; i++) {
-    const body = `{"vector":${queryJson[i % dataset.queryCount]!},"limit":10,"params":{"hnsw_ef":${Math.min(...efs)}}}`;
-    const reply = await client.send('POST', path, body);
+    const reply = await client.send('POST', SEARCH_PATH, searchBody(queryJson[i % dataset.queryCount]!, Math.min(...efs)));
     if (reply.status !== 200) throw new Error(`search → ${reply.status}: ${reply.text.slice(0, 300)}`);
     JSON.parse(reply.text);
   }
@@ -462,13 +460,6 @@ async function benchRest(
   return [...(withNode ? [byNode] : []), ...(withWrk ? [byWrk] : [])];
 }
 
-/** The search path of the bench collection. */
-const SEARCH_PATH = '/collections/bench/points/search';
-
-/** A search request's JSON body: the query vector's JSON text, top 10, beam width `ef`. */
-function searchBody(vectorText: string, ef: number): string {
-  return `{"vector":${vectorText},"limit":10,"params":{"hnsw_ef":${ef}}}`;
-}
 
 /**
  * The memory line: resident bytes per point that the REST load added to the Hektor node, against
