@@ -34,6 +34,10 @@
 #include <string>
 #include <vector>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "hnswlib/hnswlib.h"
 
 namespace {
@@ -979,7 +983,41 @@ Napi::Value SearchThreadCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(ThreadsOf(info.Env()).Count()));
 }
 
+// Gives the pages of freed heap memory back to the operating system, on a pool thread. glibc
+// keeps what a program frees for reuse, in every thread's arena, and trims only the top of the
+// main heap: after a bulk load (request bodies of megabytes, batch copies made on the index
+// threads) a node kept ~75 MB more resident for 100k points than it used.
+class ReleaseFreeMemoryTask : public Napi::AsyncWorker {
+ public:
+  explicit ReleaseFreeMemoryTask(Napi::Env env) : Napi::AsyncWorker(env, "hektor:release-memory"), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+#if defined(__GLIBC__)
+    released_ = malloc_trim(0) != 0;
+#endif
+  }
+
+  void OnOK() override { deferred_.Resolve(Napi::Boolean::New(Env(), released_)); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  bool released_ = false;
+};
+
+// releaseFreeMemory(): resolves true when memory was given back (false where the C library has no
+// such call, or had nothing to give).
+Napi::Value ReleaseFreeMemory(const Napi::CallbackInfo& info) {
+  auto* task = new ReleaseFreeMemoryTask(info.Env());
+  Napi::Promise promise = task->Promise();
+  task->Queue();
+  return promise;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("releaseFreeMemory", Napi::Function::New<ReleaseFreeMemory>(env, "releaseFreeMemory"));
   exports.Set("HnswGraph", HnswGraph::Define(env));
   exports.Set("setSearchThreads", Napi::Function::New<SetSearchThreads>(env, "setSearchThreads"));
   exports.Set("searchThreads", Napi::Function::New<SearchThreadCount>(env, "searchThreads"));

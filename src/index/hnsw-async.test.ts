@@ -7,7 +7,7 @@ import { HnswIndex } from './hnsw-index.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NativeHnsw, searchThreads, setSearchThreads } from './native-hnsw.js';
+import { NativeHnsw, releaseFreeMemory, searchThreads, setSearchThreads } from './native-hnsw.js';
 import { planSearch, planSearchAsync } from './planner.js';
 import { SlotSet } from './slot-set.js';
 import { bruteForceTopK, clusteredVectors } from './testing.js';
@@ -289,4 +289,16 @@ test('HnswIndex: the graph holds the only copy of the vectors; a version-1 save 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('releaseFreeMemory answers whether freed memory was given back, after a graph is freed', async () => {
+  const graph = new NativeHnsw('l2', 4);
+  graph.init(20_000, 16, 50, 1);
+  const vectors = new Float32Array(20_000 * 4).map((_, i) => Math.sin(i));
+  await graph.addBatch(vectors, Uint32Array.from({ length: 20_000 }, (_, i) => i), 2);
+  graph.close();
+  const released = await releaseFreeMemory();
+  assert.equal(typeof released, 'boolean');
+  // The graph is usable no longer, and the process goes on (the call only returns free pages).
+  assert.throws(() => graph.size());
 });

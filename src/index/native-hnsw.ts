@@ -100,10 +100,11 @@ interface Binding {
   HnswGraph: NativeHnswGraphConstructor;
   setSearchThreads(threads: number): boolean;
   searchThreads(): number;
+  releaseFreeMemory(): Promise<boolean>;
 }
 
 function loadBinding(): Binding {
-  return loadNativeAddon('hektor_hnsw', 'HNSW binding', ['HnswGraph', 'setSearchThreads', 'searchThreads']) as unknown as Binding;
+  return loadNativeAddon('hektor_hnsw', 'HNSW binding', ['HnswGraph', 'setSearchThreads', 'searchThreads', 'releaseFreeMemory']) as unknown as Binding;
 }
 
 const binding = loadBinding();
@@ -123,4 +124,54 @@ export function setSearchThreads(threads: number): boolean {
 /** The number of search threads in effect (or that the first asynchronous search will start). */
 export function searchThreads(): number {
   return binding.searchThreads();
+}
+
+/**
+ * Gives the pages of freed native heap memory back to the operating system (glibc keeps them for
+ * reuse otherwise), on a pool thread. Resolves true when some were given back.
+ */
+export function releaseFreeMemory(): Promise<boolean> {
+  return binding.releaseFreeMemory();
+}
+
+/** Quiet time after the last write before freed memory is given back. */
+const RELEASE_QUIET_MS = 250;
+/** Longest time between two releases while writes go on. */
+const RELEASE_INTERVAL_MAX_MS = 10_000;
+let releaseTimer: NodeJS.Timeout | undefined;
+let releaseDueMs = 0;
+let burstStartMs = 0;
+let releasing = false;
+
+/**
+ * Asks for freed memory to be given back once writes pause for RELEASE_QUIET_MS (and at least
+ * every RELEASE_INTERVAL_MAX_MS while they go on): bulk writes free far more than a node keeps
+ * using. Cheap to call after every write; the timer never keeps the process alive.
+ */
+export function releaseFreeMemorySoon(): void {
+  const nowMs = performance.now();
+  if (releaseTimer === undefined) burstStartMs = nowMs;
+  releaseDueMs = Math.min(nowMs + RELEASE_QUIET_MS, burstStartMs + RELEASE_INTERVAL_MAX_MS);
+  if (releaseTimer === undefined) armRelease(nowMs);
+}
+
+function armRelease(nowMs: number): void {
+  releaseTimer = setTimeout(onReleaseTimer, Math.max(0, releaseDueMs - nowMs));
+  releaseTimer.unref();
+}
+
+function onReleaseTimer(): void {
+  const nowMs = performance.now();
+  if (nowMs < releaseDueMs) {
+    armRelease(nowMs);
+    return;
+  }
+  releaseTimer = undefined;
+  if (releasing) return;
+  releasing = true;
+  void releaseFreeMemory()
+    .catch(() => false)
+    .finally(() => {
+      releasing = false;
+    });
 }

@@ -18,6 +18,7 @@ import { LIMITS } from '../base/limits.js';
 import { normalize } from '../index/distance.js';
 import { compileFilter } from '../index/filter.js';
 import { HnswIndex } from '../index/hnsw-index.js';
+import { releaseFreeMemorySoon } from '../index/native-hnsw.js';
 import { PayloadIndexes } from '../index/payload-index.js';
 import { exactCandidatesMax, planSearch, planSearchAsync, type SearchPath, type SearchPlanInput, type SearchPlanResult } from '../index/planner.js';
 import type { Distance, Filter, Payload, PayloadIndexType } from '../index/types.js';
@@ -535,6 +536,7 @@ export class LocalShard {
     // The group's new vectors enter the graph together, on every core, in chunks between which
     // the event loop runs.
     await this.index.flushStaged(INDEX_THREADS);
+    releaseFreeMemorySoon();
     this.changesSinceCheckpoint += changes.length;
     if (this.changesSinceCheckpoint >= LIMITS.indexCheckpointPointChanges) {
       // Bounded work between checkpoints keeps a restart after kill -9 close to a clean one. The
@@ -773,6 +775,8 @@ export class LocalShard {
     await this.saveIndex();
     this.index.close();
     await this.store.close();
+    // A closed shard (a deleted collection, a shard moved away) frees its graph and buffers.
+    releaseFreeMemorySoon();
   }
 
   /**
