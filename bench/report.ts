@@ -22,12 +22,23 @@ function cell(value: number | undefined, digits = 0): string {
   return value === undefined ? '–' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/**
+ * Of a point's lines (one per `--rounds` round and load generator), the median-QPS round of the
+ * first line's load generator (the lower middle one for an even count), as the summary judges.
+ */
+function medianRound(lines: readonly Line[]): Line | undefined {
+  const first = lines[0];
+  if (first === undefined) return undefined;
+  const rounds = lines.filter((l) => l.client === first.client).sort((a, b) => (num(a, 'qps') ?? 0) - (num(b, 'qps') ?? 0));
+  return rounds[Math.floor((rounds.length - 1) / 2)];
+}
+
 function searchTables(lines: readonly Line[]): string[] {
   const out: string[] = [];
   const searches = lines.filter((l) => l.bench === 'search' && l.phase === undefined);
   for (const dataset of [...new Set(searches.map((l) => str(l, 'dataset')))]) {
     const rows = searches.filter((l) => l.dataset === dataset);
-    const find = (engine: string, ef: number, clients: number) => rows.find((r) => r.engine === engine && r.ef === ef && r.clients === clients);
+    const find = (engine: string, ef: number, clients: number) => medianRound(rows.filter((r) => r.engine === engine && r.ef === ef && r.clients === clients));
     out.push(`#### ${dataset}`, '');
     out.push('| ef | recall@10 | raw hnswlib QPS (1 thread) | Hektor index in-process QPS | REST 1 client QPS (p50 / p99 ms) | REST 8 clients QPS (p50 / p99 ms) | REST 1 client ÷ raw (wall / CPU) | CPU µs/query: raw → index → REST server + client | bare-HTTP ceiling QPS, 1 / 8 clients (server CPU µs) |');
     out.push('|---|---|---|---|---|---|---|---|---|');

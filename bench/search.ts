@@ -33,6 +33,11 @@
  *                 summary's verdicts are given per load generator; `bar_met` is wrk's when wrk
  *                 ran (the figure least disturbed by the load generator), else the Node client's.
  *   --no-ceiling  skip the bare HTTP ceiling
+ *   --rounds N    measure every ef N times (default 1), in turn: raw, Hektor, ceiling at one ef,
+ *                 then the next ef, then the next round. Each line carries its `round`; the
+ *                 summary judges the median QPS of each engine × load × clients × ef over the
+ *                 rounds, so that a burst of this machine's drift (±30% over seconds) moves one
+ *                 round's figures, not the verdict
  */
 
 import type { HierarchicalNSW as NativeHnsw } from 'hnswlib-node';
@@ -90,6 +95,8 @@ if (!['node', 'wrk', 'both'].includes(loadChoice)) throw new Error(`--load must 
 const rawOnly = flagBool(flags, 'raw-only');
 const noCeiling = flagBool(flags, 'no-ceiling');
 const indexLayer = flagBool(flags, 'index-layer');
+const rounds = flagNumber(flags, 'rounds', 1);
+if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer (got ${rounds})`);
 const cpuProfileDir = flagString(flags, 'server-cpu-prof');
 const date = new Date().toISOString();
 /** Keep-alive connections per REST client: one per concurrent bench client. */
@@ -101,6 +108,26 @@ interface Point {
   clients: number;
   ef: number;
   m: SearchMeasurement;
+  /** Which of the `--rounds` measured it (0-based). */
+  round?: number;
+}
+
+/**
+ * One point per engine × clients × ef: the one with the median QPS of its rounds (the lower of
+ * the two middle ones for an even count), so that the summary judges typical figures.
+ */
+function medianPoints(points: readonly Point[]): Point[] {
+  const groups = new Map<string, Point[]>();
+  for (const p of points) {
+    const key = `${p.engine}|${p.clients}|${p.ef}`;
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [p]);
+    else group.push(p);
+  }
+  return [...groups.values()].map((group) => {
+    const sorted = [...group].sort((a, b) => a.m.qps - b.m.qps);
+    return sorted[Math.floor((sorted.length - 1) / 2)] as Point;
+  });
 }
 
 /** Name of the wrk load generator in the JSON lines' `client` field. */
@@ -129,6 +156,7 @@ function searchLine(dataset: Dataset, point: Point, baseline: SearchMeasurement 
     engine,
     clients,
     ef,
+    ...(point.round === undefined ? {} : { round: point.round }),
     ...passFields(m),
     server_cpu_us_per_query: round(m.serverCpuUsPerQuery, 1),
     client_cpu_us_per_query: round(m.clientCpuUsPerQuery, 1),
@@ -331,17 +359,17 @@ async function benchDataset(dataset: Dataset): Promise<void> {
   const loads: LoadFigures[] = [];
   const layer = indexLayer ? buildHektorIndex(dataset) : undefined;
   if (layer) emit({ bench: 'search', phase: 'build', dataset: dataset.name, engine: INDEX_ENGINE, points: dataset.baseCount, points_per_s: round(layer.pointsPerSecond, 1), baseline: { engine: RAW_ENGINE, points_per_s: round(raw.pointsPerSecond, 1) }, date });
-  const measureRaw = (ef: number) => {
+  const measureRaw = (ef: number, round: number) => {
     const m = measureRawSearch(dataset, truth, raw.index, ef, minSeconds);
-    rawPoints.push({ engine: RAW_ENGINE, clients: 1, ef, m });
+    rawPoints.push({ engine: RAW_ENGINE, clients: 1, ef, m, round });
     searchLine(dataset, rawPoints.at(-1)!, undefined);
-    sameBuildPoints.push({ engine: SAME_BUILD_ENGINE, clients: 1, ef, m: measureSameBuild(dataset, truth, sameBuild, ef, minSeconds) });
+    sameBuildPoints.push({ engine: SAME_BUILD_ENGINE, clients: 1, ef, m: measureSameBuild(dataset, truth, sameBuild, ef, minSeconds), round });
     searchLine(dataset, sameBuildPoints.at(-1)!, m);
-    if (layer) searchLine(dataset, { engine: INDEX_ENGINE, clients: 1, ef, m: measureHektorIndex(dataset, truth, layer.index, ef, minSeconds) }, m);
+    if (layer) searchLine(dataset, { engine: INDEX_ENGINE, clients: 1, ef, m: measureHektorIndex(dataset, truth, layer.index, ef, minSeconds), round }, m);
     return m;
   };
   if (rawOnly) {
-    for (const ef of efs) measureRaw(ef);
+    for (let round = 0; round < rounds; round++) for (const ef of efs) measureRaw(ef, round);
   } else {
     const ceiling = noCeiling ? undefined : await CeilingServer.start(raw.index, dataset);
     try {
@@ -364,7 +392,7 @@ async function benchRest(
   dataset: Dataset,
   truth: GroundTruth,
   rawPointsPerSecond: number,
-  measureRaw: (ef: number) => SearchMeasurement,
+  measureRaw: (ef: number, round: number) => SearchMeasurement,
   ceiling: CeilingServer | undefined,
 ): Promise<LoadFigures[]> {
   const server = await HektorServer.start({ cpuProfileDir });
@@ -423,7 +451,7 @@ async function benchRest(
       }
       // One engine at one ef: the Node client's points (which measure recall) then wrk's, which
       // carry the recall of the Node client's 1-client pass at the same ef.
-      const measureEngine = async (engine: string, url: string, pid: number, nodeClient: RestClient, baseline: SearchMeasurement, ef: number) => {
+      const measureEngine = async (engine: string, url: string, pid: number, nodeClient: RestClient, baseline: SearchMeasurement, ef: number, round: number) => {
         const bodies = queryJson.map((v) => searchBody(v, ef));
         let recallAt10 = Number.NaN;
         for (const clients of withNode ? clientCounts : [1]) {
@@ -431,7 +459,7 @@ async function benchRest(
           const m = await measureRestSearch(nodeClient, dataset, truth, queryJson, ef, clients, withNode ? minSeconds : 0, pid);
           recallAt10 = m.recallAt10;
           if (!withNode) continue;
-          const point = { engine, clients, ef, m };
+          const point = { engine, clients, ef, m, round };
           (engine === REST_ENGINE ? byNode.rest : byNode.ceiling).push(point);
           searchLine(dataset, point, baseline, { client: nodeClient.name });
         }
@@ -439,16 +467,18 @@ async function benchRest(
         for (const clients of clientCounts) {
           const w = await runWrk({ baseUrl: url, method: 'POST', path: SEARCH_PATH, bodies, connections: clients, seconds: minSeconds, serverPid: pid });
           const m: SearchMeasurement = { ...w, recallAt10, queriesTimed: w.requests };
-          const point = { engine, clients, ef, m };
+          const point = { engine, clients, ef, m, round };
           (engine === REST_ENGINE ? byWrk.rest : byWrk.ceiling).push(point);
           searchLine(dataset, point, baseline, { client: WRK_LOAD, recall_from: nodeClient.name });
         }
       };
-      for (const ef of efs) {
-        const baseline = measureRaw(ef);
-        await measureEngine(REST_ENGINE, server.url, server.pid, client, baseline, ef);
-        if (ceiling === undefined || ceilingClient === undefined) continue;
-        await measureEngine(CEILING_ENGINE, ceiling.url, ceiling.pid, ceilingClient, baseline, ef);
+      for (let round = 0; round < rounds; round++) {
+        for (const ef of efs) {
+          const baseline = measureRaw(ef, round);
+          await measureEngine(REST_ENGINE, server.url, server.pid, client, baseline, ef, round);
+          if (ceiling === undefined || ceilingClient === undefined) continue;
+          await measureEngine(CEILING_ENGINE, ceiling.url, ceiling.pid, ceilingClient, baseline, ef, round);
+        }
       }
     } finally {
       client.close();
@@ -488,7 +518,11 @@ function memoryLine(dataset: Dataset, points: number, before: Rss, after: Rss, c
   });
 }
 
-function summarise(dataset: Dataset, rawPoints: readonly Point[], sameBuildPoints: readonly Point[], loads: readonly LoadFigures[]): void {
+function summarise(dataset: Dataset, rawRounds: readonly Point[], sameBuildRounds: readonly Point[], loadRounds: readonly LoadFigures[]): void {
+  // Every verdict below is on the median round of each point (one round: the point itself).
+  const rawPoints = medianPoints(rawRounds);
+  const sameBuildPoints = medianPoints(sameBuildRounds);
+  const loads = loadRounds.map((l) => ({ ...l, rest: medianPoints(l.rest), ceiling: medianPoints(l.ceiling) }));
   const rawBest = bestAtRecall(rawPoints);
   const sameBuildBest = bestAtRecall(sameBuildPoints);
   const bestOf = (points: readonly Point[], clients: number) => bestAtRecall(points.filter((p) => p.clients === clients));
@@ -559,6 +593,7 @@ function summarise(dataset: Dataset, rawPoints: readonly Point[], sameBuildPoint
     phase: 'summary',
     dataset: dataset.name,
     bar: `at recall@10 >= ${RECALL_BAR}, ${REST_ENGINE} QPS >= ${QPS_RATIO_BAR} x raw single-thread in-process QPS (best ef of each side)`,
+    rounds,
     raw_best: rawBest === undefined ? null : { ef: rawBest.ef, qps: round(rawBest.m.qps, 1), recall_at_10: round(rawBest.m.recallAt10, 4) },
     same_build_best: sameBuildBest === undefined ? null : { engine: SAME_BUILD_ENGINE, ef: sameBuildBest.ef, qps: round(sameBuildBest.m.qps, 1), recall_at_10: round(sameBuildBest.m.recallAt10, 4) },
     by_load: rawOnly ? [] : perLoad,
