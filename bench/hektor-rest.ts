@@ -118,10 +118,13 @@ interface ScoredPoint {
 }
 
 /** Ids of a search reply; throws on anything but a 2xx with a `result` array. */
-function hitIds(status: number, text: string): number[] {
+function hitIds(status: number, text: string, serverMs?: number[]): number[] {
   if (status !== 200) throw new Error(`search → ${status}: ${text.slice(0, 500)}`);
-  const parsed = JSON.parse(text) as { result?: unknown };
+  const parsed = JSON.parse(text) as { result?: unknown; time?: unknown };
   if (!Array.isArray(parsed.result)) throw new Error(`search reply without a result array: ${text.slice(0, 200)}`);
+  // The reply's `time` (Qdrant's field): the node's own seconds from the request's arrival to
+  // the reply; absent from the bare HTTP ceiling's replies.
+  if (serverMs !== undefined && typeof parsed.time === 'number') serverMs.push(parsed.time * 1000);
   return (parsed.result as ScoredPoint[]).map((hit) => Number(hit.id));
 }
 
@@ -152,6 +155,7 @@ export async function measureRestSearch(
   });
   const firstPass = new Array<number[]>(dataset.queryCount);
   const latenciesMs: number[] = [];
+  const serverMs: number[] = [];
   let timedMs = 0;
   let passes = 0;
   const serverCpuStartMs = processCpuMs(serverPid);
@@ -162,7 +166,7 @@ export async function measureRestSearch(
     await runClosedLoop(concurrency, dataset.queryCount, async (q) => {
       const startMs = nowMs();
       const reply = await client.send('POST', path, body(q));
-      const ids = hitIds(reply.status, reply.text);
+      const ids = hitIds(reply.status, reply.text, serverMs);
       latenciesMs.push(nowMs() - startMs);
       if (pass === 0) firstPass[q] = ids;
     });
@@ -171,7 +175,8 @@ export async function measureRestSearch(
   }
   const serverCpuUsPerQuery = ((processCpuMs(serverPid) - serverCpuStartMs) * 1000) / latenciesMs.length;
   const clientCpuUsPerQuery = ((ownCpuMs() - clientCpuStartMs) * 1000) / latenciesMs.length;
-  return { ...summarisePasses(dataset, truth, latenciesMs, timedMs, firstPass), serverCpuUsPerQuery, clientCpuUsPerQuery };
+  const serverTime = serverMs.length === 0 ? {} : { serverTimeP50Ms: quantile(serverMs, 0.5), serverTimeP99Ms: quantile(serverMs, 0.99) };
+  return { ...summarisePasses(dataset, truth, latenciesMs, timedMs, firstPass), serverCpuUsPerQuery, clientCpuUsPerQuery, ...serverTime };
 }
 
 /** Runs task(0 … total−1) with `concurrency` loops pulling the next index from a shared cursor. */

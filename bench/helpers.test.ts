@@ -9,7 +9,7 @@ import { parseFlags, flagIntList } from './args.js';
 import { bruteForce } from './brute-force.js';
 import { exactDistance, syntheticDataset, type Dataset } from './datasets.js';
 import { recallAt, type GroundTruth } from './ground-truth.js';
-import { quantile } from './stats.js';
+import { medianBy, quantile } from './stats.js';
 import { parseWrkReport } from './wrk.js';
 
 function naiveTopK(dataset: Dataset, q: number, k: number): number[] {
@@ -136,4 +136,12 @@ test('a wrk report is read in milliseconds, and one with failed replies is refus
   assert.throws(() => parseWrkReport(`${ok}\n  Non-2xx or 3xx responses: 8790`), /non-2xx/);
   assert.throws(() => parseWrkReport(`${ok}\n  Socket errors: connect 0, read 1, write 0, timeout 0`), /socket errors/);
   assert.throws(() => parseWrkReport('Running 1s test'), /unreadable/);
+});
+
+test('the median round: the middle item by value, the lower middle one for an even count', () => {
+  const rounds = [{ qps: 30 }, { qps: 10 }, { qps: 20 }];
+  assert.equal(medianBy(rounds, (r) => r.qps), rounds[2]);
+  assert.equal(medianBy([...rounds, { qps: 40 }], (r) => r.qps)?.qps, 20);
+  assert.equal(medianBy([{ qps: 5 }], (r) => r.qps)?.qps, 5);
+  assert.equal(medianBy([], (r: { qps: number }) => r.qps), undefined);
 });

@@ -86,6 +86,13 @@ export interface SearchMeasurement {
   serverCpuUsPerQuery: number;
   /** CPU time of the calling process per query, in microseconds (equal to the above in-process). */
   clientCpuUsPerQuery: number;
+  /**
+   * Median and 99th percentile of the server's own time per request (a Hektor reply's `time`:
+   * from the request's arrival to its reply), in milliseconds; absent where replies carry none.
+   * Against p50Ms / p99Ms it tells the node's share of a round trip from the transport's.
+   */
+  serverTimeP50Ms?: number;
+  serverTimeP99Ms?: number;
 }
 
 /** Number of queries run before timing starts, so that the JIT and caches are warm. */

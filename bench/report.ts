@@ -4,6 +4,7 @@
  */
 
 import { text } from 'node:stream/consumers';
+import { medianBy } from './stats.js';
 
 /** One parsed JSON line; fields are read with the typed getters below. */
 type Line = Record<string, unknown>;
@@ -29,8 +30,10 @@ function cell(value: number | undefined, digits = 0): string {
 function medianRound(lines: readonly Line[]): Line | undefined {
   const first = lines[0];
   if (first === undefined) return undefined;
-  const rounds = lines.filter((l) => l.client === first.client).sort((a, b) => (num(a, 'qps') ?? 0) - (num(b, 'qps') ?? 0));
-  return rounds[Math.floor((rounds.length - 1) / 2)];
+  return medianBy(
+    lines.filter((l) => l.client === first.client),
+    (l) => num(l, 'qps') ?? 0,
+  );
 }
 
 function searchTables(lines: readonly Line[]): string[] {

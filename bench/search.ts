@@ -55,7 +55,7 @@ import { createCollection, measureFloor, measureRestSearch, SEARCH_PATH, searchB
 import { buildRaw, measureRawSearch, RAW_ENGINE, type SearchMeasurement } from './raw-hnswlib.js';
 import { loadSameBuild, measureSameBuild, SAME_BUILD_ENGINE } from './raw-same-build.js';
 import { CLIENT_NAMES, createClient, type RestClient } from './rest-client.js';
-import { emit, note, nowMs, ownCpuMs, processRss, round, sleepMs } from './stats.js';
+import { emit, medianBy, note, nowMs, ownCpuMs, processRss, round, sleepMs } from './stats.js';
 import { ensureWrk, runWrk } from './wrk.js';
 
 /** Resident memory of a process, split as `processRss` returns it. */
@@ -124,10 +124,7 @@ function medianPoints(points: readonly Point[]): Point[] {
     if (group === undefined) groups.set(key, [p]);
     else group.push(p);
   }
-  return [...groups.values()].map((group) => {
-    const sorted = [...group].sort((a, b) => a.m.qps - b.m.qps);
-    return sorted[Math.floor((sorted.length - 1) / 2)] as Point;
-  });
+  return [...groups.values()].map((group) => medianBy(group, (p) => p.m.qps) ?? (group[0] as Point));
 }
 
 /** Name of the wrk load generator in the JSON lines' `client` field. */
@@ -160,6 +157,7 @@ function searchLine(dataset: Dataset, point: Point, baseline: SearchMeasurement 
     ...passFields(m),
     server_cpu_us_per_query: round(m.serverCpuUsPerQuery, 1),
     client_cpu_us_per_query: round(m.clientCpuUsPerQuery, 1),
+    ...(m.serverTimeP50Ms === undefined ? {} : { server_time_p50_ms: round(m.serverTimeP50Ms, 4), server_time_p99_ms: round(m.serverTimeP99Ms ?? Number.NaN, 4) }),
     ...extra,
     ...(baseline === undefined
       ? {}

@@ -15,6 +15,15 @@ export function quantile(samples: readonly number[], q: number): number {
   return sorted[rank]!;
 }
 
+/**
+ * The item with the median `value` (the lower of the two middle ones for an even count), or
+ * undefined when there is none: how repeated rounds of one measurement are summarised.
+ */
+export function medianBy<T>(items: readonly T[], value: (item: T) => number): T | undefined {
+  const sorted = [...items].sort((a, b) => value(a) - value(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
 /** Rounds to `digits` decimals so that JSON lines stay readable. */
 export function round(value: number, digits: number): number {
   const scale = 10 ** digits;
