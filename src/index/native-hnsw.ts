@@ -7,6 +7,7 @@
  */
 
 import { loadNativeAddon } from '../base/native-addon.js';
+import { QuietDebounce } from '../base/quiet-debounce.js';
 
 /** The result of one native search: labels nearest first, with hnswlib's distances. */
 export interface NativeHits {
@@ -138,10 +139,7 @@ export function releaseFreeMemory(): Promise<boolean> {
 const RELEASE_QUIET_MS = 250;
 /** Longest time between two releases while writes go on. */
 const RELEASE_INTERVAL_MAX_MS = 10_000;
-let releaseTimer: NodeJS.Timeout | undefined;
-let releaseDueMs = 0;
-let burstStartMs = 0;
-let releasing = false;
+const releases = new QuietDebounce(releaseFreeMemory, RELEASE_QUIET_MS, RELEASE_INTERVAL_MAX_MS);
 
 /**
  * Asks for freed memory to be given back once writes pause for RELEASE_QUIET_MS (and at least
@@ -149,29 +147,5 @@ let releasing = false;
  * using. Cheap to call after every write; the timer never keeps the process alive.
  */
 export function releaseFreeMemorySoon(): void {
-  const nowMs = performance.now();
-  if (releaseTimer === undefined) burstStartMs = nowMs;
-  releaseDueMs = Math.min(nowMs + RELEASE_QUIET_MS, burstStartMs + RELEASE_INTERVAL_MAX_MS);
-  if (releaseTimer === undefined) armRelease(nowMs);
-}
-
-function armRelease(nowMs: number): void {
-  releaseTimer = setTimeout(onReleaseTimer, Math.max(0, releaseDueMs - nowMs));
-  releaseTimer.unref();
-}
-
-function onReleaseTimer(): void {
-  const nowMs = performance.now();
-  if (nowMs < releaseDueMs) {
-    armRelease(nowMs);
-    return;
-  }
-  releaseTimer = undefined;
-  if (releasing) return;
-  releasing = true;
-  void releaseFreeMemory()
-    .catch(() => false)
-    .finally(() => {
-      releasing = false;
-    });
+  releases.poke();
 }
