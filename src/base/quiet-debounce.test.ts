@@ -5,25 +5,34 @@ import assert from 'node:assert/strict';
 import { QuietDebounce } from './quiet-debounce.js';
 
 /** A fake clock that moves with the mocked timers. */
-function fakeTime(): { now: () => number; advance: (ms: number) => Promise<void> } {
+interface FakeTime {
+  now: () => number;
+  advance: (ms: number) => Promise<void>;
+}
+
+/** Runs `body` with setTimeout mocked and a fake clock moving with it. */
+async function withFakeTime(body: (time: FakeTime) => Promise<void>): Promise<void> {
+  mock.timers.enable({ apis: ['setTimeout'] });
   let nowMs = 1_000;
-  return {
-    now: () => nowMs,
-    advance: async (ms: number) => {
-      for (let i = 0; i < ms; i++) {
-        nowMs++;
-        mock.timers.tick(1);
-      }
-      // Let the task's promise chain settle.
-      for (let i = 0; i < 5; i++) await Promise.resolve();
-    },
-  };
+  try {
+    await body({
+      now: () => nowMs,
+      advance: async (ms: number) => {
+        for (let i = 0; i < ms; i++) {
+          nowMs++;
+          mock.timers.tick(1);
+        }
+        // Let the task's promise chain settle.
+        for (let i = 0; i < 5; i++) await Promise.resolve();
+      },
+    });
+  } finally {
+    mock.timers.reset();
+  }
 }
 
 test('quiet debounce: one run a quiet period after the last event of a burst', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
-    const time = fakeTime();
+  await withFakeTime(async (time) => {
     let runs = 0;
     const debounce = new QuietDebounce(async () => {
       runs++;
@@ -39,15 +48,11 @@ test('quiet debounce: one run a quiet period after the last event of a burst', a
     assert.equal(runs, 1, 'a run once 20 ms pass after the last event');
     await time.advance(500);
     assert.equal(runs, 1, 'nothing more without events');
-  } finally {
-    mock.timers.reset();
-  }
+  });
 });
 
 test('quiet debounce: a steady stream still runs at least every intervalMaxMs', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
-    const time = fakeTime();
+  await withFakeTime(async (time) => {
     let runs = 0;
     const debounce = new QuietDebounce(async () => {
       runs++;
@@ -58,15 +63,11 @@ test('quiet debounce: a steady stream still runs at least every intervalMaxMs', 
     }
     // 300 ms of events 5 ms apart: runs near 100, 200 and 300 ms.
     assert.ok(runs >= 2 && runs <= 3, `expected 2-3 runs, got ${runs}`);
-  } finally {
-    mock.timers.reset();
-  }
+  });
 });
 
 test('quiet debounce: no second run while one is in progress; a failed run is ignored', async () => {
-  mock.timers.enable({ apis: ['setTimeout'] });
-  try {
-    const time = fakeTime();
+  await withFakeTime(async (time) => {
     let started = 0;
     let finish: (() => void) | undefined;
     const debounce = new QuietDebounce(
@@ -89,7 +90,5 @@ test('quiet debounce: no second run while one is in progress; a failed run is ig
     debounce.poke();
     await time.advance(11);
     assert.equal(started, 2, 'runs again after a failed run');
-  } finally {
-    mock.timers.reset();
-  }
+  });
 });
