@@ -357,17 +357,17 @@ async function benchDataset(dataset: Dataset): Promise<void> {
   const loads: LoadFigures[] = [];
   const layer = indexLayer ? buildHektorIndex(dataset) : undefined;
   if (layer) emit({ bench: 'search', phase: 'build', dataset: dataset.name, engine: INDEX_ENGINE, points: dataset.baseCount, points_per_s: round(layer.pointsPerSecond, 1), baseline: { engine: RAW_ENGINE, points_per_s: round(raw.pointsPerSecond, 1) }, date });
-  const measureRaw = (ef: number, round: number) => {
+  const measureRaw = (ef: number, roundNo: number) => {
     const m = measureRawSearch(dataset, truth, raw.index, ef, minSeconds);
-    rawPoints.push({ engine: RAW_ENGINE, clients: 1, ef, m, round });
+    rawPoints.push({ engine: RAW_ENGINE, clients: 1, ef, m, round: roundNo });
     searchLine(dataset, rawPoints.at(-1)!, undefined);
-    sameBuildPoints.push({ engine: SAME_BUILD_ENGINE, clients: 1, ef, m: measureSameBuild(dataset, truth, sameBuild, ef, minSeconds), round });
+    sameBuildPoints.push({ engine: SAME_BUILD_ENGINE, clients: 1, ef, m: measureSameBuild(dataset, truth, sameBuild, ef, minSeconds), round: roundNo });
     searchLine(dataset, sameBuildPoints.at(-1)!, m);
-    if (layer) searchLine(dataset, { engine: INDEX_ENGINE, clients: 1, ef, m: measureHektorIndex(dataset, truth, layer.index, ef, minSeconds), round }, m);
+    if (layer) searchLine(dataset, { engine: INDEX_ENGINE, clients: 1, ef, m: measureHektorIndex(dataset, truth, layer.index, ef, minSeconds), round: roundNo }, m);
     return m;
   };
   if (rawOnly) {
-    for (let round = 0; round < rounds; round++) for (const ef of efs) measureRaw(ef, round);
+    for (let roundNo = 0; roundNo < rounds; roundNo++) for (const ef of efs) measureRaw(ef, roundNo);
   } else {
     const ceiling = noCeiling ? undefined : await CeilingServer.start(raw.index, dataset);
     try {
@@ -390,7 +390,7 @@ async function benchRest(
   dataset: Dataset,
   truth: GroundTruth,
   rawPointsPerSecond: number,
-  measureRaw: (ef: number, round: number) => SearchMeasurement,
+  measureRaw: (ef: number, roundNo: number) => SearchMeasurement,
   ceiling: CeilingServer | undefined,
 ): Promise<LoadFigures[]> {
   const server = await HektorServer.start({ cpuProfileDir });
@@ -449,7 +449,7 @@ async function benchRest(
       }
       // One engine at one ef: the Node client's points (which measure recall) then wrk's, which
       // carry the recall of the Node client's 1-client pass at the same ef.
-      const measureEngine = async (engine: string, url: string, pid: number, nodeClient: RestClient, baseline: SearchMeasurement, ef: number, round: number) => {
+      const measureEngine = async (engine: string, url: string, pid: number, nodeClient: RestClient, baseline: SearchMeasurement, ef: number, roundNo: number) => {
         const bodies = queryJson.map((v) => searchBody(v, ef));
         let recallAt10 = Number.NaN;
         for (const clients of withNode ? clientCounts : [1]) {
@@ -457,7 +457,7 @@ async function benchRest(
           const m = await measureRestSearch(nodeClient, dataset, truth, queryJson, ef, clients, withNode ? minSeconds : 0, pid);
           recallAt10 = m.recallAt10;
           if (!withNode) continue;
-          const point = { engine, clients, ef, m, round };
+          const point = { engine, clients, ef, m, round: roundNo };
           (engine === REST_ENGINE ? byNode.rest : byNode.ceiling).push(point);
           searchLine(dataset, point, baseline, { client: nodeClient.name });
         }
@@ -465,17 +465,17 @@ async function benchRest(
         for (const clients of clientCounts) {
           const w = await runWrk({ baseUrl: url, method: 'POST', path: SEARCH_PATH, bodies, connections: clients, seconds: minSeconds, serverPid: pid });
           const m: SearchMeasurement = { ...w, recallAt10, queriesTimed: w.requests };
-          const point = { engine, clients, ef, m, round };
+          const point = { engine, clients, ef, m, round: roundNo };
           (engine === REST_ENGINE ? byWrk.rest : byWrk.ceiling).push(point);
           searchLine(dataset, point, baseline, { client: WRK_LOAD, recall_from: nodeClient.name });
         }
       };
-      for (let round = 0; round < rounds; round++) {
+      for (let roundNo = 0; roundNo < rounds; roundNo++) {
         for (const ef of efs) {
-          const baseline = measureRaw(ef, round);
-          await measureEngine(REST_ENGINE, server.url, server.pid, client, baseline, ef, round);
+          const baseline = measureRaw(ef, roundNo);
+          await measureEngine(REST_ENGINE, server.url, server.pid, client, baseline, ef, roundNo);
           if (ceiling === undefined || ceilingClient === undefined) continue;
-          await measureEngine(CEILING_ENGINE, ceiling.url, ceiling.pid, ceilingClient, baseline, ef, round);
+          await measureEngine(CEILING_ENGINE, ceiling.url, ceiling.pid, ceilingClient, baseline, ef, roundNo);
         }
       }
     } finally {
