@@ -535,6 +535,20 @@ function summarise(dataset: Dataset, rawRounds: readonly Point[], sameBuildRound
       ratio_to_same_build_best: sameBuildRatio === null ? null : round(sameBuildRatio, 3), met_vs_same_build: sameBuildRatio !== null && sameBuildRatio >= QPS_RATIO_BAR,
     };
   };
+  // The same ratio within each round (REST and raw measured minutes apart at most): the verdicts
+  // above pair the median REST figure with the median raw one, which may come from other rounds.
+  const pairedRatios = (restRounds: readonly Point[], clients: number): number[] => {
+    const out: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const raw = bestAtRecall(rawRounds.filter((p) => (p.round ?? 0) === r));
+      const rest = bestOf(
+        restRounds.filter((p) => (p.round ?? 0) === r),
+        clients,
+      );
+      if (raw !== undefined && rest !== undefined) out.push(rest.m.qps / raw.m.qps);
+    }
+    return out;
+  };
   // The bare HTTP ceiling judged the same way: how close to the bar any Node HTTP server gets.
   const ceilingBest = (ceilingPoints: readonly Point[], clients: number) => {
     const best = bestOf(ceilingPoints, clients);
@@ -554,7 +568,7 @@ function summarise(dataset: Dataset, rawRounds: readonly Point[], sameBuildRound
     rawBest === undefined || Number.isNaN(figures.floorQps)
       ? null
       : { endpoint: 'GET /readyz', qps: round(figures.floorQps, 1), bar_qps: round(QPS_RATIO_BAR * rawBest.m.qps, 1), ratio_to_raw_best: round(figures.floorQps / rawBest.m.qps, 3), bar_reachable: figures.floorQps >= QPS_RATIO_BAR * rawBest.m.qps };
-  const perLoad = loads.map((figures) => {
+  const perLoad = loads.map((figures, loadIndex) => {
     const withCeiling = figures.ceiling.length > 0;
     // Same-ef ratios: the cost of the REST path at equal work per query (and equal recall).
     const sameEf = figures.rest
@@ -565,7 +579,11 @@ function summarise(dataset: Dataset, rawRounds: readonly Point[], sameBuildRound
       });
     return {
       load: figures.load,
-      rest: clientCounts.map((clients) => verdict(figures.rest, clients)),
+      rest: clientCounts.map((clients) => {
+        const paired = pairedRatios(loadRounds[loadIndex]?.rest ?? [], clients);
+        const pairedMedian = medianBy(paired, (x) => x);
+        return { ...verdict(figures.rest, clients), paired_round_ratios: paired.map((x) => round(x, 3)), paired_median_ratio: pairedMedian === undefined ? null : round(pairedMedian, 3) };
+      }),
       ceiling: withCeiling ? clientCounts.map((clients) => ceilingBest(figures.ceiling, clients)) : [],
       hektor_to_ceiling: withCeiling ? clientCounts.map((clients) => toCeiling(figures, clients)) : [],
       same_ef_ratio_1_client: sameEf,
