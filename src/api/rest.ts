@@ -5,10 +5,12 @@
  */
 
 import { isAscii } from 'node:buffer';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { HektorError, errorMessage, isHektorError } from '../base/errors.js';
+import { HektorError } from '../base/errors.js';
 import { parsePointId, type PointId } from '../base/ids.js';
 import { LIMITS } from '../base/limits.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
@@ -25,6 +27,8 @@ import { toFilter, toIds, toPayload, toReplicationConfig, toSelector, toVector }
 import type { NodeMetrics } from './metrics.js';
 import * as S from './schemas.js';
 import { parseVectorBody, type VectorField } from './vector-body.js';
+import { errorReply, toHektorError } from './http-errors.js';
+import { takeLane, type JsonBodyParser, type LaneDeps } from './search-lane.js';
 
 /** What the REST layer needs from the node. */
 export interface RestDeps {
@@ -88,7 +92,13 @@ interface ReadRequestOptions {
   offload?: boolean;
 }
 
-function queryEnum<T extends string>(request: FastifyRequest, key: string, allowed: readonly T[]): T | undefined {
+/** What the query-string helpers read of a request (the search lane passes an empty query). */
+type WithQuery = Pick<FastifyRequest, 'query'>;
+
+/** The query string of a request the search lane serves: it has none. */
+const NO_QUERY: WithQuery = { query: {} };
+
+function queryEnum<T extends string>(request: WithQuery, key: string, allowed: readonly T[]): T | undefined {
   const value = (request.query as Record<string, unknown>)[key];
   if (value === undefined) return undefined;
   const found = allowed.find((a) => a === value);
@@ -103,7 +113,7 @@ function writeOptions(request: FastifyRequest): WriteRequestOptions {
   return consistency === undefined ? {} : { consistency };
 }
 
-function readOptions(request: FastifyRequest, inFlight = 1): ReadRequestOptions {
+function readOptions(request: WithQuery, inFlight = 1): ReadRequestOptions {
   const consistency = queryEnum(request, 'read_consistency', S.READ_CONSISTENCIES);
   // Searches walk the graph on a search thread only while other requests compete for the event
   // loop: alone, the pool's wake-ups would add latency and save nothing.
@@ -167,13 +177,25 @@ function decodeBody(body: Buffer): string {
  * for bodies that cannot poison. Any other body, an empty one, and invalid JSON go to Fastify's
  * own parser, which refuses poisoning and produces the usual errors.
  */
-function installJsonParser(app: FastifyInstance): void {
-  const secure = app.getDefaultJsonParser('error', 'error');
+function installJsonParser(app: FastifyInstance, parse: JsonBodyParser): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
-    const body = raw as Buffer;
+    parse(request.url, raw as Buffer, done);
+  });
+}
+
+/**
+ * The JSON body parser of every route: the vector fast path for searches and queries, plain
+ * `JSON.parse` for bodies that cannot poison, and Fastify's own secure parser (which refuses
+ * poisoning and produces the usual errors) for any other body, an empty one, and invalid JSON.
+ */
+function jsonBodyParser(app: FastifyInstance): JsonBodyParser {
+  const secure = app.getDefaultJsonParser('error', 'error');
+  // Fastify's default parser ignores its request argument.
+  const noRequest = {} as FastifyRequest;
+  return (url, body, done) => {
     if (body.length > 0 && !mayPoison(body)) {
-      const field = vectorFieldOf(request.url);
+      const field = vectorFieldOf(url);
       const search = field === undefined ? undefined : parseVectorBody(body, field);
       if (search !== undefined) {
         done(null, search);
@@ -184,14 +206,14 @@ function installJsonParser(app: FastifyInstance): void {
       try {
         parsed = JSON.parse(text);
       } catch {
-        void secure(request, text, done);
+        void secure(noRequest, text, done);
         return;
       }
       done(null, parsed);
       return;
     }
-    void secure(request, decodeBody(body), done);
-  });
+    void secure(noRequest, decodeBody(body), done);
+  };
 }
 
 /** The body field holding the query vector of a `/points/search` or `/points/query` URL. */
@@ -203,24 +225,49 @@ function vectorFieldOf(url: string): VectorField | undefined {
   return undefined;
 }
 
+/** The route label of the search lane's requests in the metrics (Fastify's for the same route). */
+const SEARCH_ROUTE = '/collections/:name/points/search';
+/** The route label of the query lane's requests. */
+const QUERY_ROUTE = '/collections/:name/points/query';
+/** Fastify's default keep-alive timeout of idle connections. */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+/** Fastify's default `maxParamLength`: a longer collection name is left to Fastify's router. */
+const PARAM_LENGTH_MAX = 100;
+
 /** Builds the Fastify app for a node (not yet listening). */
 export function buildRestApi(deps: RestDeps): FastifyInstance {
   const { metrics } = deps;
+  // Searches and queries take a lane of their own past Fastify (see `takeLane`): set once every
+  // helper it shares with the routes below exists.
+  let lane: (request: IncomingMessage, response: ServerResponse) => boolean = () => false;
   const app = Fastify({
     logger: false,
     bodyLimit: LIMITS.requestBodyBytesMax,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    serverFactory: (handler, options) => {
+      const server = createServer((request, response) => {
+        if (!lane(request, response)) handler(request, response);
+      });
+      // What Fastify sets on the servers it creates itself.
+      const option = (key: string, fallback: number): number => {
+        const value: unknown = options[key];
+        return typeof value === 'number' ? value : fallback;
+      };
+      server.keepAliveTimeout = option('keepAliveTimeout', KEEP_ALIVE_TIMEOUT_MS);
+      server.requestTimeout = option('requestTimeout', 0);
+      server.setTimeout(option('connectionTimeout', 0));
+      return server;
+    },
   });
   let inFlight = 0;
-  // A request counts from onRequest until onResponse, or until its connection closes: a client
-  // that goes away before the answer gets no onResponse, and its request must not count forever.
-  const requestsOf = new WeakMap<object, Set<FastifyRequest>>();
-  const admit = (request: FastifyRequest): void => {
-    const socket = request.raw.socket;
+  // A request counts from its arrival until its answer, or until its connection closes: a client
+  // that goes away before the answer gets none, and its request must not count forever.
+  const requestsOf = new WeakMap<Socket, Set<object>>();
+  const admit = (request: object, socket: Socket): void => {
     let open = requestsOf.get(socket);
     if (open === undefined) {
-      const requests = new Set<FastifyRequest>();
+      const requests = new Set<object>();
       open = requests;
       requestsOf.set(socket, requests);
       socket.once('close', () => {
@@ -230,45 +277,47 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     }
     open.add(request);
     inFlight++;
+    concurrency.arrived(inFlight, socket);
   };
-  const release = (request: FastifyRequest): void => {
-    if (requestsOf.get(request.raw.socket)?.delete(request) === true) inFlight--;
+  const release = (request: object, socket: Socket): void => {
+    if (requestsOf.get(socket)?.delete(request) === true) inFlight--;
+  };
+  /** Why a request that just arrived is refused before its body is read, if it is. */
+  const refusal = (url: string): HektorError | undefined => {
+    if (inFlight > LIMITS.httpInFlightMax) return new HektorError('too_many_requests', `more than ${LIMITS.httpInFlightMax} requests in flight; retry later`);
+    if (!deps.isReady() && !url.startsWith('/healthz') && !url.startsWith('/livez')) return new HektorError('shutting_down', 'the node is shutting down; retry on another node');
+    return undefined;
+  };
+  const observe = (method: string, route: string, status: number, seconds: number): void => {
+    metrics.requests.inc({ method, route, status: String(status) });
+    metrics.latency.observe({ method, route }, seconds);
+  };
+  const logFailure = (error: unknown, herr: HektorError, url: string | undefined): void => {
+    if (herr.code === 'internal' || herr.code === 'storage_error') deps.logger.error({ err: error, url }, 'request failed');
   };
   const concurrency = new ConcurrencyProbe();
   /** Requests competing for the event loop, as searches should count them. */
   const competing = (): number => (concurrency.concurrent ? Math.max(inFlight, 2) : inFlight);
-  installJsonParser(app);
+  const parseJson = jsonBodyParser(app);
+  installJsonParser(app, parseJson);
 
   // Callback-style hooks: an async hook costs each request a promise and a microtask turn.
   app.addHook('onRequest', (request, _reply, done) => {
     (request as unknown as Record<symbol, Timed>)[START] = { startNs: process.hrtime.bigint() };
-    admit(request);
-    concurrency.arrived(inFlight, request.raw.socket);
-    if (inFlight > LIMITS.httpInFlightMax) {
-      done(new HektorError('too_many_requests', `more than ${LIMITS.httpInFlightMax} requests in flight; retry later`));
-    } else if (!deps.isReady() && !request.url.startsWith('/healthz') && !request.url.startsWith('/livez')) {
-      done(new HektorError('shutting_down', 'the node is shutting down; retry on another node'));
-    } else {
-      done();
-    }
+    admit(request, request.raw.socket);
+    done(refusal(request.url));
   });
   app.addHook('onResponse', (request, reply, done) => {
-    release(request);
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.latency.observe({ method: request.method, route }, elapsedSeconds(request));
+    release(request, request.raw.socket);
+    observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, elapsedSeconds(request));
     done();
   });
 
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const herr = toHektorError(error);
-    if (herr.code === 'internal' || herr.code === 'storage_error') {
-      deps.logger.error({ err: error, url: request.url }, 'request failed');
-    }
-    void reply.status(herr.httpStatus).send({
-      status: { error: herr.message, code: herr.code, ...(herr.details === undefined ? {} : { details: herr.details }) },
-      time: elapsedSeconds(request),
-    });
+    logFailure(error, herr, request.url);
+    const { httpStatus, body } = errorReply(herr, elapsedSeconds(request));
+    void reply.status(httpStatus).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({
@@ -463,12 +512,11 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     return searchCollection(deps, name, vector, body, metrics, read);
   };
 
-  app.post('/collections/:name/points/search', async (request) => {
-    const name = nameParam(request);
+  const search = async (name: string, raw: unknown, read: ReadRequestOptions): Promise<unknown> => {
     const config = (await deps.collections.metaFresh(name)).config;
-    const body = parse(S.searchBody, request.body);
-    return ok(request, (await runSearch(name, config, body, '', readOptions(request, competing()))).map(scoredJson));
-  });
+    return (await runSearch(name, config, parse(S.searchBody, raw), '', read)).map(scoredJson);
+  };
+  app.post(SEARCH_ROUTE, async (request) => ok(request, await search(nameParam(request), request.body, readOptions(request, competing()))));
 
   app.post('/collections/:name/points/search/batch', async (request) => {
     const name = nameParam(request);
@@ -497,11 +545,11 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     return { points: (await searchCollection(deps, name, vector, { ...body, limit }, metrics, read)).map(scoredJson) };
   };
 
-  app.post('/collections/:name/points/query', async (request) => {
-    const name = nameParam(request);
+  const query = async (name: string, raw: unknown, read: ReadRequestOptions): Promise<unknown> => {
     const config = (await deps.collections.metaFresh(name)).config;
-    return ok(request, await runQuery(name, config, parse(S.queryBody, request.body), '', readOptions(request, competing())));
-  });
+    return runQuery(name, config, parse(S.queryBody, raw), '', read);
+  };
+  app.post(QUERY_ROUTE, async (request) => ok(request, await query(nameParam(request), request.body, readOptions(request, competing()))));
 
   app.post('/collections/:name/points/query/batch', async (request) => {
     const name = nameParam(request);
@@ -535,29 +583,19 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
     return ok(request, { count: await deps.router.count(name, toFilter(body.filter), readOptions(request)) });
   });
 
+  const laneDeps: LaneDeps = {
+    search: { label: SEARCH_ROUTE, run: (name, body) => search(name, body, readOptions(NO_QUERY, competing())) },
+    query: { label: QUERY_ROUTE, run: (name, body) => query(name, body, readOptions(NO_QUERY, competing())) },
+    admit,
+    release,
+    refusal,
+    parseJson,
+    observe,
+    logFailure,
+    paramLengthMax: PARAM_LENGTH_MAX,
+  };
+  lane = (request, response) => takeLane(request, response, laneDeps);
   return app;
-}
-
-function toHektorError(error: unknown): HektorError {
-  if (isHektorError(error)) return error;
-  const fe = error as { statusCode?: number; code?: string; message?: string };
-  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return new HektorError('payload_too_large', `request body exceeds ${LIMITS.requestBodyBytesMax} bytes; split it into smaller requests`);
-  }
-  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return new HektorError('invalid_request', 'send the body as application/json');
-  }
-  if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-    return new HektorError('invalid_json', 'the body is empty but the content type is application/json; send a JSON object');
-  }
-  // Only the body parser's errors are the client's bad JSON; any other SyntaxError is ours.
-  if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (error instanceof SyntaxError && fe.statusCode === 400)) {
-    return new HektorError('invalid_json', `the body is not valid JSON: ${errorMessage(error)}`);
-  }
-  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return new HektorError('invalid_request', errorMessage(error));
-  }
-  return new HektorError('internal', `internal error: ${errorMessage(error)}`, undefined, { cause: error });
 }
 
 function toPoint(config: CollectionConfig, rawId: number | string, rawVector: unknown, payload: Record<string, unknown> | null | undefined, where: string): PointWrite {
