@@ -282,7 +282,11 @@ export function buildRestApi(deps: RestDeps): FastifyInstance {
   const release = (request: object, socket: Socket): void => {
     if (requestsOf.get(socket)?.delete(request) === true) inFlight--;
   };
-  /** Why a request that just arrived is refused before its body is read, if it is. */
+  /**
+   * Why a request that just arrived is refused before its body is read, if it is. Both the
+   * Fastify hook and the search lane ask this, so a check added here (authentication, say)
+   * covers every request.
+   */
   const refusal = (url: string): HektorError | undefined => {
     if (inFlight > LIMITS.httpInFlightMax) return new HektorError('too_many_requests', `more than ${LIMITS.httpInFlightMax} requests in flight; retry later`);
     if (!deps.isReady() && !url.startsWith('/healthz') && !url.startsWith('/livez')) return new HektorError('shutting_down', 'the node is shutting down; retry on another node');
