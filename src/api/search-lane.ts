@@ -93,8 +93,7 @@ function serve(request: IncomingMessage, response: ServerResponse, deps: LaneDep
   const startNs = process.hrtime.bigint();
   const socket = request.socket;
   const seconds = (): number => Number(process.hrtime.bigint() - startNs) / 1e9;
-  const answer = (status: number, payload: Record<string, unknown>): void => {
-    const text = JSON.stringify(payload);
+  const send = (status: number, text: string): void => {
     response.writeHead(status, { 'content-type': REPLY_HEADERS, 'content-length': Buffer.byteLength(text) });
     response.end(text);
     deps.release(request, socket);
@@ -104,7 +103,19 @@ function serve(request: IncomingMessage, response: ServerResponse, deps: LaneDep
     const herr = toHektorError(error);
     deps.logFailure(error, herr, url);
     const { httpStatus, body } = errorReply(herr, seconds());
-    answer(httpStatus, body);
+    send(httpStatus, JSON.stringify(body));
+  };
+  const succeed = (result: unknown): void => {
+    let text: string;
+    try {
+      text = JSON.stringify({ result, status: 'ok', time: seconds() });
+    } catch (e: unknown) {
+      // A result that cannot be serialised is the node's fault, answered as such (never thrown
+      // out of this promise callback, where it would be an unhandled rejection).
+      fail(e);
+      return;
+    }
+    send(200, text);
   };
   deps.admit(request, socket);
   const refused = deps.refusal(url);
@@ -122,7 +133,7 @@ function serve(request: IncomingMessage, response: ServerResponse, deps: LaneDep
         fail(error);
         return;
       }
-      route.run(name, value).then((result) => answer(200, { result, status: 'ok', time: seconds() }), fail);
+      route.run(name, value).then(succeed, fail);
     });
   });
   // A connection that breaks mid-body ends the request's count through its close.

@@ -42,7 +42,8 @@ describe('which requests the lane takes', () => {
   let inFlight = 0;
   let refuse = false;
   const deps: LaneDeps = {
-    search: { label: 'search-route', run: (name, body) => Promise.resolve({ route: 'search', name, body }) },
+    // A result that JSON cannot hold (a bigint) stands for a bug in a handler.
+    search: { label: 'search-route', run: (name, body) => Promise.resolve(name === 'unserialisable' ? { big: 1n } : { route: 'search', name, body }) },
     query: {
       label: 'query-route',
       run: (name) => (name === 'missing' ? Promise.reject(new HektorError('collection_not_found', 'no collection "missing"')) : Promise.resolve({ route: 'query', name })),
@@ -129,7 +130,10 @@ describe('which requests the lane takes', () => {
     refuse = false;
     assert.equal(refused.status, 503);
     assert.equal((JSON.parse(refused.text) as { status: { code: string } }).status.code, 'shutting_down');
-    assert.deepEqual(events.splice(0), ['POST query-route 404', 'POST search-route 400', 'POST search-route 503']);
+    const unserialisable = await send(port, 'POST', '/collections/unserialisable/points/search', '{}', json);
+    assert.equal(unserialisable.status, 500);
+    assert.equal((JSON.parse(unserialisable.text) as { status: { code: string } }).status.code, 'internal');
+    assert.deepEqual(events.splice(0), ['POST query-route 404', 'POST search-route 400', 'POST search-route 503', 'POST search-route 500']);
     assert.equal(inFlight, 0);
     // The refused request's unread body did not break the connection's next request.
     const next = await send(port, 'POST', '/collections/c1/points/search', '{"vector":[3]}', json);
